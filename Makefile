@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# dm-mirrorcache top-level Makefile.
+#
+#   make            build dm-mirrorcache.ko against KDIR
+#   make unit       user-space unit tests of lib/ (ASan + UBSan)
+#   make check      unit tests, then every VM case; ends with "N passed, N failed"
+#   make demo       boot the VM, create a device, run fio, show status and sysfs
+#   make vm-test T=name   run one VM case (tests/vm/name.sh)
+#   make vm-shell   interactive shell in the VM (module and tools loaded)
+#   make sparse     build with sparse (C=1)
+
+# KDIR: the kernel build tree. Empty means scripts/kdir.sh picks one: the
+# running kernel's build tree if it exists, else the Debian test kernel's.
+KDIR ?=
+kdir = $$(k="$(KDIR)"; [ -n "$$k" ] || k=$$(bash scripts/kdir.sh); echo "$$k")
+
+PWD := $(CURDIR)
+
+.PHONY: all module deps unit check demo vm-test vm-shell bench soak sparse clean
+
+all: module
+
+deps:
+	@bash scripts/setup.sh
+
+module:
+	@[ -n "$(KDIR)" ] || bash scripts/setup.sh --build
+	$(MAKE) -C "$(kdir)" M=$(PWD) modules
+
+sparse:
+	$(MAKE) module C=1
+
+unit:
+	@$(MAKE) -s -C tests/unit run
+
+check: deps
+	@bash scripts/check.sh
+
+demo: deps
+	@bash scripts/demo.sh
+
+vm-test: deps
+	@bash scripts/vm/run.sh --build --tests "$(T)"
+
+vm-shell: deps
+	@bash scripts/vm/run.sh --build --shell
+
+bench: deps
+	@bash scripts/bench.sh
+
+soak: deps
+	@bash scripts/soak.sh $(CYCLES)
+
+clean:
+	-$(MAKE) -C "$(kdir)" M=$(PWD) clean 2>/dev/null
+	-$(MAKE) -s -C tests/unit clean
+	rm -rf build

@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-mirrorcache: table line parsing and canonical table printing.
+ *
+ * Table line (after <start> <length> mirrorcache):
+ *
+ *   <cache_pages_0> <cache_pages_1> <#luns> <lun_dev> <owner> [<lun_dev> <owner>]...
+ *   [<#opt_args> <opt_arg>...]
+ *
+ * Optional arguments, each a keyword followed by one value:
+ *
+ *   mirror_ratio <1..90>                        default 30
+ *   mirror_alloc <table|message>                default table
+ *   copy_engine <auto|cpu|dma>                  default auto
+ *   flush_mode <destage|mirror>                 default destage
+ *   degraded_writes <writethrough|writeback>    default writethrough
+ *
+ * Every helper names its failure in *error, so a bad line tells the user
+ * exactly what is wrong; the caller unwinds what was taken.
+ */
+#include <linux/blkdev.h>
+#include <linux/kernel.h>
+#include <linux/slab.h>
+
+#include "dm-mirrorcache.h"
+
+static const char * const mc_alloc_names[] = { "table", "message" };
+static const char * const mc_engine_names[] = { "auto", "cpu", "dma" };
+static const char * const mc_flush_names[] = { "destage", "mirror" };
+static const char * const mc_degraded_names[] = { "writethrough", "writeback" };
+static const char * const mc_state_names[] = { "online", "failed", "recovering" };
+
+const char *mc_state_name(enum mc_ctrl_state state)
+{
+	return state < ARRAY_SIZE(mc_state_names) ? mc_state_names[state] : "?";
+}
+
+/* Parse a decimal unsigned int; rejects signs, junk and overflow. */
+static int mc_parse_uint(const char *s, unsigned int *v)
+{
+	if (!s || !*s || *s == '+' || *s == '-')
+		return -EINVAL;
+	return kstrtouint(s, 10, v);
+}
+
+/* Index of @s in @names, or -EINVAL. */
+static int mc_parse_keyword(const char *s, const char * const *names,
+			    unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	return -EINVAL;
+}
+
+static int mc_parse_cache_pages(struct dm_arg_set *as, unsigned int *pages,
+				char **error)
+{
+	const char *s = dm_shift_arg(as);
+
+	if (!s) {
+		*error = "Missing cache size";
+		return -EINVAL;
+	}
+	if (mc_parse_uint(s, pages)) {
+		*error = "Invalid cache size: not a decimal number of pages";
+		return -EINVAL;
+	}
+	if (*pages < MC_MIN_CACHE_PAGES || *pages > MC_MAX_CACHE_PAGES) {
+		*error = "Invalid cache size: must be 16..16777216 pages";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static bool mc_lun_is_duplicate(struct mc_target *mc, unsigned int n,
+				struct dm_dev *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (mc->luns[i].dev->bdev->bd_dev == dev->bdev->bd_dev)
+			return true;
+	return false;
+}
+
+/* Take LU @n: "<lun_dev> <owner>". */
+static int mc_parse_lun(struct mc_target *mc, struct dm_arg_set *as,
+			unsigned int n, sector_t start, char **error)
+{
+	struct dm_target *ti = mc->ti;
+	struct mc_lun *lun = &mc->luns[n];
+	const char *path = dm_shift_arg(as);
+	const char *owner = dm_shift_arg(as);
+	struct dm_dev *dev;
+	int r;
+
+	if (mc_parse_uint(owner, &lun->default_owner) ||
+	    lun->default_owner >= MC_NR_CTRL) {
+		*error = "Invalid LU owner: must be 0 or 1";
+		return -EINVAL;
+	}
+	r = dm_get_device(ti, path, dm_table_get_mode(ti->table), &dev);
+	if (r) {
+		*error = "Cannot open LU device";
+		return r;
+	}
+	if (mc_lun_is_duplicate(mc, n, dev)) {
+		dm_put_device(ti, dev);
+		*error = "The same LU device is listed twice";
+		return -EINVAL;
+	}
+	if (bdev_logical_block_size(dev->bdev) > PAGE_SIZE) {
+		dm_put_device(ti, dev);
+		*error = "LU logical block size is larger than 4096";
+		return -EINVAL;
+	}
+	lun->len = round_down(bdev_nr_sectors(dev->bdev), MC_PAGE_SECTORS);
+	if (!lun->len) {
+		dm_put_device(ti, dev);
+		*error = "LU device is smaller than 4 KiB";
+		return -EINVAL;
+	}
+	lun->id = n;
+	lun->mc = mc;
+	lun->dev = dev;
+	lun->start = start;
+	lun->owner = lun->default_owner;
+	mc->nr_luns = n + 1;
+	return 0;
+}
+
+static int mc_parse_luns(struct mc_target *mc, struct dm_arg_set *as,
+			 char **error)
+{
+	static const struct dm_arg nr_luns_arg = {
+		1, MC_MAX_LUNS, "Invalid #luns: must be 1..64"
+	};
+	unsigned int nr, i;
+	sector_t start = 0;
+	int r;
+
+	r = dm_read_arg(&nr_luns_arg, as, &nr, error);
+	if (r)
+		return r;
+	if (as->argc < 2 * nr) {
+		*error = "Not enough arguments for #luns: each LU needs <lun_dev> <owner>";
+		return -EINVAL;
+	}
+	mc->luns = kcalloc(nr, sizeof(*mc->luns), GFP_KERNEL);
+	if (!mc->luns) {
+		*error = "Cannot allocate LU table";
+		return -ENOMEM;
+	}
+	for (i = 0; i < nr; i++) {
+		r = mc_parse_lun(mc, as, i, start, error);
+		if (r)
+			return r;
+		start += mc->luns[i].len;
+	}
+	if (start != mc->ti->len) {
+		DMERR("target length %llu does not match the LUs: expected %llu sectors",
+		      (unsigned long long)mc->ti->len, (unsigned long long)start);
+		*error = "Target length must equal the sum of the LU sizes (expected length logged)";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+enum { MC_OPT_RATIO, MC_OPT_ALLOC, MC_OPT_ENGINE, MC_OPT_FLUSH,
+       MC_OPT_DEGRADED, MC_NR_OPTS };
+
+static const char * const mc_opt_names[MC_NR_OPTS] = {
+	"mirror_ratio", "mirror_alloc", "copy_engine", "flush_mode",
+	"degraded_writes",
+};
+
+/* Parse the value @val of optional argument number @opt into @o. */
+static int mc_parse_option(struct mc_options *o, int opt, const char *val,
+			   char **error)
+{
+	int r;
+
+	switch (opt) {
+	case MC_OPT_RATIO:
+		if (mc_parse_uint(val, &o->mirror_ratio) ||
+		    o->mirror_ratio < 1 || o->mirror_ratio > 90) {
+			*error = "Invalid mirror_ratio: must be 1..90";
+			return -EINVAL;
+		}
+		return 0;
+	case MC_OPT_ALLOC:
+		r = mc_parse_keyword(val, mc_alloc_names, ARRAY_SIZE(mc_alloc_names));
+		*error = "Invalid mirror_alloc: must be table or message";
+		o->mirror_alloc = r;
+		break;
+	case MC_OPT_ENGINE:
+		r = mc_parse_keyword(val, mc_engine_names, ARRAY_SIZE(mc_engine_names));
+		*error = "Invalid copy_engine: must be auto, cpu or dma";
+		o->copy_engine = r;
+		break;
+	case MC_OPT_FLUSH:
+		r = mc_parse_keyword(val, mc_flush_names, ARRAY_SIZE(mc_flush_names));
+		*error = "Invalid flush_mode: must be destage or mirror";
+		o->flush_mode = r;
+		break;
+	default:
+		r = mc_parse_keyword(val, mc_degraded_names,
+				     ARRAY_SIZE(mc_degraded_names));
+		*error = "Invalid degraded_writes: must be writethrough or writeback";
+		o->degraded_writes = r;
+		break;
+	}
+	if (r < 0)
+		return r;
+	*error = NULL;
+	return 0;
+}
+
+static int mc_parse_options(struct mc_options *o, struct dm_arg_set *as,
+			    char **error)
+{
+	static const struct dm_arg nr_opts_arg = {
+		0, 2 * MC_NR_OPTS,
+		"Invalid number of optional arguments: must be 0..10"
+	};
+	unsigned int nr, seen = 0;
+	int opt, r;
+
+	o->mirror_ratio = MC_DEF_MIRROR_RATIO;
+	o->mirror_alloc = MC_ALLOC_TABLE;
+	o->copy_engine = MC_COPY_AUTO;
+	o->flush_mode = MC_FLUSH_DESTAGE;
+	o->degraded_writes = MC_DEGRADED_WRITETHROUGH;
+	if (!as->argc)
+		return 0;
+
+	r = dm_read_arg_group(&nr_opts_arg, as, &nr, error);
+	if (r)
+		return r;
+	for (; nr; nr -= 2) {
+		opt = mc_parse_keyword(dm_shift_arg(as), mc_opt_names, MC_NR_OPTS);
+		if (opt < 0) {
+			*error = "Unrecognised optional argument";
+			return -EINVAL;
+		}
+		if (nr < 2) {
+			*error = "Missing value for optional argument";
+			return -EINVAL;
+		}
+		if (seen & BIT(opt)) {
+			*error = "Optional argument given twice";
+			return -EINVAL;
+		}
+		seen |= BIT(opt);
+		r = mc_parse_option(o, opt, dm_shift_arg(as), error);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/**
+ * mc_parse_args - parse the whole table line into @mc
+ * @mc: the target; mc->ti must be set
+ * @argc: argument count
+ * @argv: arguments after the target name
+ * @error: set to a static message naming the failure
+ *
+ * On failure, LU devices already taken stay recorded in @mc, and the caller
+ * releases them with mc_put_luns().
+ *
+ * Return: 0 or a negative errno.
+ */
+int mc_parse_args(struct mc_target *mc, unsigned int argc, char **argv,
+		  char **error)
+{
+	struct dm_arg_set as = { .argc = argc, .argv = argv };
+	unsigned int pages0, pages1;
+	int r;
+
+	r = mc_parse_cache_pages(&as, &pages0, error);
+	if (r)
+		return r;
+	r = mc_parse_cache_pages(&as, &pages1, error);
+	if (r)
+		return r;
+	mc->ctrl[0].nr_pages = pages0;
+	mc->ctrl[1].nr_pages = pages1;
+
+	r = mc_parse_luns(mc, &as, error);
+	if (r)
+		return r;
+	r = mc_parse_options(&mc->opts, &as, error);
+	if (r)
+		return r;
+	if (as.argc) {
+		*error = "Too many arguments";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Release every LU device taken by mc_parse_args(). */
+void mc_put_luns(struct mc_target *mc)
+{
+	unsigned int i;
+
+	for (i = 0; i < mc->nr_luns; i++)
+		dm_put_device(mc->ti, mc->luns[i].dev);
+	mc->nr_luns = 0;
+	kfree(mc->luns);
+	mc->luns = NULL;
+}
+
+/*
+ * Print the canonical table line: every optional argument is spelled out,
+ * so a reload of this output yields the same device.
+ */
+unsigned int mc_emit_table(struct mc_target *mc, char *result,
+			   unsigned int maxlen)
+{
+	const struct mc_options *o = &mc->opts;
+	unsigned int sz = 0, i;
+
+	DMEMIT("%u %u %u", mc->ctrl[0].nr_pages, mc->ctrl[1].nr_pages,
+	       mc->nr_luns);
+	for (i = 0; i < mc->nr_luns; i++)
+		DMEMIT(" %s %u", mc->luns[i].dev->name,
+		       mc->luns[i].default_owner);
+	DMEMIT(" 10 mirror_ratio %u mirror_alloc %s copy_engine %s flush_mode %s degraded_writes %s",
+	       o->mirror_ratio, mc_alloc_names[o->mirror_alloc],
+	       mc_engine_names[o->copy_engine], mc_flush_names[o->flush_mode],
+	       mc_degraded_names[o->degraded_writes]);
+	return sz;
+}

@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-mirrorcache: sysfs interface.
+ *
+ *   /sys/block/dm-N/mirrorcache/
+ *       ctrl0/ ctrl1/      state, cache_pages, mirror_pages, ...
+ *       lun0/ ... lunK/    default_owner, owner, dev, sectors
+ *
+ * The tree belongs to the live table.  A reload creates a second target
+ * instance while the first is still live, so the directory is added at
+ * resume, and a resume that finds another instance registered for the same
+ * mapped device takes the directory over.  Each kobject's release signals
+ * mc->kobj_done, so the destructor never frees memory sysfs still uses.
+ */
+#include <linux/blkdev.h>
+#include <linux/kobject.h>
+#include <linux/slab.h>
+#include <linux/sysfs.h>
+
+#include "dm-mirrorcache.h"
+
+/* Instances with a registered tree; protected by mc_sysfs_mutex. */
+static LIST_HEAD(mc_sysfs_list);
+static DEFINE_MUTEX(mc_sysfs_mutex);
+
+struct mc_attr {
+	struct attribute attr;
+	ssize_t (*show)(struct kobject *kobj, char *buf);
+	ssize_t (*store)(struct kobject *kobj, const char *buf, size_t len);
+};
+
+#define MC_ATTR_RO(prefix, name)					\
+	static struct mc_attr prefix##_attr_##name =			\
+		__ATTR(name, 0444, prefix##_show_##name, NULL)
+#define MC_ATTR_WO(prefix, name)					\
+	static struct mc_attr prefix##_attr_##name =			\
+		__ATTR(name, 0200, NULL, prefix##_store_##name)
+
+static ssize_t mc_attr_show(struct kobject *kobj, struct attribute *attr,
+			    char *buf)
+{
+	struct mc_attr *a = container_of(attr, struct mc_attr, attr);
+
+	return a->show ? a->show(kobj, buf) : -EIO;
+}
+
+static ssize_t mc_attr_store(struct kobject *kobj, struct attribute *attr,
+			     const char *buf, size_t len)
+{
+	struct mc_attr *a = container_of(attr, struct mc_attr, attr);
+
+	return a->store ? a->store(kobj, buf, len) : -EIO;
+}
+
+static const struct sysfs_ops mc_sysfs_ops = {
+	.show = mc_attr_show,
+	.store = mc_attr_store,
+};
+
+static struct mc_target *mc_of_kobj(struct kobject *kobj);
+
+static void mc_kobj_release(struct kobject *kobj)
+{
+	struct mc_target *mc = mc_of_kobj(kobj);
+
+	if (atomic_dec_and_test(&mc->kobj_refs))
+		complete(&mc->kobj_done);
+}
+
+/* ---- ctrlN ---- */
+
+static struct mc_ctrl *to_ctrl(struct kobject *kobj)
+{
+	return container_of(kobj, struct mc_ctrl, kobj);
+}
+
+static ssize_t ctrl_show_state(struct kobject *kobj, char *buf)
+{
+	return sysfs_emit(buf, "%s\n", mc_state_name(READ_ONCE(to_ctrl(kobj)->state)));
+}
+
+static ssize_t ctrl_show_cache_pages(struct kobject *kobj, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", to_ctrl(kobj)->nr_pages);
+}
+
+static ssize_t ctrl_show_mirror_pages(struct kobject *kobj, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", to_ctrl(kobj)->mirror_pages);
+}
+
+static ssize_t ctrl_show_rw_pages(struct kobject *kobj, char *buf)
+{
+	struct mc_ctrl *c = to_ctrl(kobj);
+
+	return sysfs_emit(buf, "%u\n", c->nr_pages - c->mirror_pages);
+}
+
+MC_ATTR_RO(ctrl, state);
+MC_ATTR_RO(ctrl, cache_pages);
+MC_ATTR_RO(ctrl, mirror_pages);
+MC_ATTR_RO(ctrl, rw_pages);
+
+static struct attribute *mc_ctrl_attrs[] = {
+	&ctrl_attr_state.attr,
+	&ctrl_attr_cache_pages.attr,
+	&ctrl_attr_mirror_pages.attr,
+	&ctrl_attr_rw_pages.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(mc_ctrl);
+
+static const struct kobj_type mc_ctrl_ktype = {
+	.sysfs_ops = &mc_sysfs_ops,
+	.default_groups = mc_ctrl_groups,
+	.release = mc_kobj_release,
+};
+
+/* ---- lunK ---- */
+
+static struct mc_lun *to_lun(struct kobject *kobj)
+{
+	return container_of(kobj, struct mc_lun, kobj);
+}
+
+static ssize_t lun_show_owner(struct kobject *kobj, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(to_lun(kobj)->owner));
+}
+
+static ssize_t lun_show_default_owner(struct kobject *kobj, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", to_lun(kobj)->default_owner);
+}
+
+static ssize_t lun_show_dev(struct kobject *kobj, char *buf)
+{
+	return sysfs_emit(buf, "%s\n", to_lun(kobj)->dev->name);
+}
+
+static ssize_t lun_show_sectors(struct kobject *kobj, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", (unsigned long long)to_lun(kobj)->len);
+}
+
+static ssize_t lun_show_start(struct kobject *kobj, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", (unsigned long long)to_lun(kobj)->start);
+}
+
+MC_ATTR_RO(lun, owner);
+MC_ATTR_RO(lun, default_owner);
+MC_ATTR_RO(lun, dev);
+MC_ATTR_RO(lun, sectors);
+MC_ATTR_RO(lun, start);
+
+static struct attribute *mc_lun_attrs[] = {
+	&lun_attr_owner.attr,
+	&lun_attr_default_owner.attr,
+	&lun_attr_dev.attr,
+	&lun_attr_sectors.attr,
+	&lun_attr_start.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(mc_lun);
+
+static const struct kobj_type mc_lun_ktype = {
+	.sysfs_ops = &mc_sysfs_ops,
+	.default_groups = mc_lun_groups,
+	.release = mc_kobj_release,
+};
+
+/* ---- mirrorcache/ ---- */
+
+static ssize_t top_show_luns(struct kobject *kobj, char *buf)
+{
+	return sysfs_emit(buf, "%u\n",
+			  container_of(kobj, struct mc_target, kobj)->nr_luns);
+}
+
+MC_ATTR_RO(top, luns);
+
+static struct attribute *mc_top_attrs[] = {
+	&top_attr_luns.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(mc_top);
+
+static const struct kobj_type mc_top_ktype = {
+	.sysfs_ops = &mc_sysfs_ops,
+	.default_groups = mc_top_groups,
+	.release = mc_kobj_release,
+};
+
+static struct mc_target *mc_of_kobj(struct kobject *kobj)
+{
+	if (kobj->ktype == &mc_ctrl_ktype)
+		return to_ctrl(kobj)->mc;
+	if (kobj->ktype == &mc_lun_ktype)
+		return to_lun(kobj)->mc;
+	return container_of(kobj, struct mc_target, kobj);
+}
+
+/**
+ * mc_sysfs_init - initialise (not add) every kobject of @mc
+ * @mc: the target, after its controllers and LUs are set up
+ */
+void mc_sysfs_init(struct mc_target *mc)
+{
+	unsigned int i;
+
+	init_completion(&mc->kobj_done);
+	atomic_set(&mc->kobj_refs, 1 + MC_NR_CTRL + mc->nr_luns);
+	kobject_init(&mc->kobj, &mc_top_ktype);
+	for (i = 0; i < MC_NR_CTRL; i++)
+		kobject_init(&mc->ctrl[i].kobj, &mc_ctrl_ktype);
+	for (i = 0; i < mc->nr_luns; i++)
+		kobject_init(&mc->luns[i].kobj, &mc_lun_ktype);
+}
+
+static void mc_kobj_del(struct kobject *kobj)
+{
+	if (kobj->state_in_sysfs)
+		kobject_del(kobj);
+}
+
+static void __mc_sysfs_del(struct mc_target *mc)
+{
+	unsigned int i;
+
+	if (!mc->sysfs_live)
+		return;
+	for (i = 0; i < mc->nr_luns; i++)
+		mc_kobj_del(&mc->luns[i].kobj);
+	for (i = 0; i < MC_NR_CTRL; i++)
+		mc_kobj_del(&mc->ctrl[i].kobj);
+	mc_kobj_del(&mc->kobj);
+	list_del(&mc->list);
+	mc->sysfs_live = false;
+}
+
+static int __mc_sysfs_add(struct mc_target *mc, struct kobject *parent)
+{
+	unsigned int i;
+	int r;
+
+	r = kobject_add(&mc->kobj, parent, "mirrorcache");
+	if (r)
+		return r;
+	for (i = 0; i < MC_NR_CTRL && !r; i++)
+		r = kobject_add(&mc->ctrl[i].kobj, &mc->kobj, "ctrl%u", i);
+	for (i = 0; i < mc->nr_luns && !r; i++)
+		r = kobject_add(&mc->luns[i].kobj, &mc->kobj, "lun%u", i);
+	mc->sysfs_live = true;
+	list_add(&mc->list, &mc_sysfs_list);
+	if (r)
+		__mc_sysfs_del(mc);
+	return r;
+}
+
+/**
+ * mc_sysfs_register - publish the sysfs tree of the live table
+ * @mc: the target being resumed
+ *
+ * Takes the directory over from an older instance of the same mapped device
+ * (a table reload).  A failure is logged; the device works without sysfs.
+ */
+void mc_sysfs_register(struct mc_target *mc)
+{
+	struct mapped_device *md = dm_table_get_md(mc->ti->table);
+	struct mc_target *old, *tmp;
+	int r;
+
+	mutex_lock(&mc_sysfs_mutex);
+	if (mc->sysfs_live)
+		goto out;
+	list_for_each_entry_safe(old, tmp, &mc_sysfs_list, list) {
+		if (dm_table_get_md(old->ti->table) == md)
+			__mc_sysfs_del(old);
+	}
+	r = __mc_sysfs_add(mc, &disk_to_dev(dm_disk(md))->kobj);
+	if (r)
+		DMERR("cannot create sysfs directory: %d", r);
+out:
+	mutex_unlock(&mc_sysfs_mutex);
+}
+
+/**
+ * mc_sysfs_unregister - remove the tree and drop every kobject
+ * @mc: the target being destroyed
+ *
+ * Waits until every kobject is released, so @mc can be freed afterwards.
+ */
+void mc_sysfs_unregister(struct mc_target *mc)
+{
+	unsigned int i;
+
+	mutex_lock(&mc_sysfs_mutex);
+	__mc_sysfs_del(mc);
+	mutex_unlock(&mc_sysfs_mutex);
+
+	for (i = 0; i < mc->nr_luns; i++)
+		kobject_put(&mc->luns[i].kobj);
+	for (i = 0; i < MC_NR_CTRL; i++)
+		kobject_put(&mc->ctrl[i].kobj);
+	kobject_put(&mc->kobj);
+	wait_for_completion(&mc->kobj_done);
+}
