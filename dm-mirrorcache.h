@@ -9,6 +9,9 @@
  *   mc-args.c     table line parsing and canonical table printing
  *   mc-ctrl.c     controller lifecycle: cache memory, sizing, state
  *   mc-sysfs.c    /sys/block/dm-N/mirrorcache/
+ *   mc-io.c       the read and write paths of a controller
+ *   mc-nch.c      the node channel: mirror copies, mirror page acquisition
+ *   mc-wb.c       write-back (destage) and flush
  *   lib/          kernel-agnostic algorithms (mirror table, hash, CBE, lists)
  */
 #ifndef DM_MIRRORCACHE_H
@@ -19,6 +22,14 @@
 #include <linux/completion.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
+#include <linux/workqueue.h>
+#include <linux/mempool.h>
+#include <linux/wait.h>
+
+#include "lib/mc_mmt.h"
+#include "lib/mc_cbe.h"
+#include "lib/mc_hash.h"
+#include "lib/mc_list.h"
 
 #define DM_MSG_PREFIX "mirrorcache"
 
@@ -77,6 +88,57 @@ enum mc_ctrl_state {
 
 struct mc_target;
 
+/* Lists of read/write-area pages (struct mc_lists ids). */
+enum {
+	MC_L_FREE,		/* holds nothing */
+	MC_L_CLEAN,		/* clean, LRU order: head is evicted first */
+	MC_L_DIRTY,		/* dirty, not under write-back */
+};
+
+/* struct mc_pmeta flags */
+#define MC_PF_FILLING	0x01	/* a read from the LU fills the page */
+#define MC_PF_WB	0x02	/* under write-back */
+#define MC_PF_FILL_ERR	0x04	/* the fill failed */
+
+/**
+ * struct mc_pmeta - per-page state of a read/write-area page (the local CBE)
+ * @index: page index inside @lun
+ * @seq: sequence number of the newest write into the page
+ * @wb_seq: @seq when the running write-back started
+ * @dirty_since: sequence number of the oldest write not yet on the LU
+ * @mirror: the page's mirror page in the peer's mirror area, or
+ *	MC_CBE_NO_MIRROR
+ * @state: enum mc_cbe_state (free, clean or dirty)
+ * @lun: LU index
+ * @flags: MC_PF_*
+ * @readers: reads copying out of the page (pins it against eviction)
+ * @busy: writes between taking the page and the end of their mirror copy
+ */
+struct mc_pmeta {
+	u64 index;
+	u64 seq;
+	u64 wb_seq;
+	u64 dirty_since;
+	u32 mirror;
+	u8 state;
+	u8 lun;
+	u8 flags;
+	u16 readers;
+	u16 busy;
+};
+
+/* Per-controller statistics, all monotonic except where noted. */
+struct mc_stats {
+	atomic64_t read_hits;
+	atomic64_t read_misses;
+	atomic64_t write_hits;
+	atomic64_t write_misses;
+	atomic64_t destaged;
+	atomic64_t mirror_acquired;
+	atomic64_t mirror_released;
+	atomic64_t nch_copies;
+};
+
 /**
  * struct mc_ctrl - one controller of the pair
  * @id: 0 or 1
@@ -84,8 +146,37 @@ struct mc_target;
  * @state: enum mc_ctrl_state
  * @nr_pages: cache memory size in pages (the table's cache_pages_N)
  * @mirror_pages: pages of this cache reserved as the mirror area that holds
- *	the peer's dirty pages (mirror_ratio percent of the peer's size)
+ *	the peer's dirty pages (mirror_ratio percent of the peer's size); they
+ *	are the last @mirror_pages of @pages
+ * @rw_pages: the read/write area, the first @rw_pages of @pages
  * @pages: the cache memory, @nr_pages pages
+ * @mirror_cbe: encoded CBEs of the mirror area's pages, written by the
+ *	peer's node channel next to each mirror copy
+ * @lock: protects @meta, @hash, @lists, @seq, @parked, @flushes, @wb_*
+ * @meta: @rw_pages local CBEs
+ * @hash: (LU, page index) -> read/write-area page
+ * @lists: free list, clean LRU, dirty list
+ * @seq: last write sequence number handed out
+ * @parked: bios waiting for a page, a mirror page or a fill
+ * @flushes: bios waiting for write-back up to their sequence number
+ * @wb_inflight: pages under write-back
+ * @wb_drain: drains waiting: destage everything (suspend, flush message)
+ * @wb_high: start write-back above this many dirty pages
+ * @wb_low: stop write-back at this many dirty pages
+ * @wb_wait: woken when write-back completes
+ * @mmt_lock: protects @mmt
+ * @mmt: the mirror management table of the peer's mirror area
+ * @wq: runs @io_work (parked bios, completions) and @wb_work
+ * @done_lock: protects @done; taken from interrupt context
+ * @done: write-back and fill bios completed by the LUs
+ * @wb_active: write-back runs until @wb_low is reached
+ * @nch_wq: the node-channel work queue
+ * @nch_lock: protects @nch_queue
+ * @nch_queue: mirror copies to perform
+ * @nch_dma_done: DMA copies that completed
+ * @msg_wq: requests of the peer in mirror_alloc message mode
+ * @dma: DMA_MEMCPY channel of the node channel, or NULL for CPU copies
+ * @stats: counters
  * @kobj: sysfs directory ctrlN
  */
 struct mc_ctrl {
@@ -94,8 +185,67 @@ struct mc_ctrl {
 	enum mc_ctrl_state state;
 	unsigned int nr_pages;
 	unsigned int mirror_pages;
+	unsigned int rw_pages;
 	struct page **pages;
+	struct mc_cbe_raw *mirror_cbe;
+
+	spinlock_t lock;
+	struct mc_pmeta *meta;
+	struct mc_hash hash;
+	struct mc_lists lists;
+	u64 seq;
+	struct bio_list parked;
+	struct bio_list flushes;
+	unsigned int wb_inflight;
+	unsigned int wb_drain;
+	unsigned int wb_high;
+	unsigned int wb_low;
+	wait_queue_head_t wb_wait;
+
+	spinlock_t mmt_lock;
+	struct mmt mmt;
+
+	struct workqueue_struct *wq;
+	struct work_struct io_work;
+	struct work_struct wb_work;
+	spinlock_t done_lock;
+	struct bio_list done;
+	bool wb_active;
+
+	struct workqueue_struct *nch_wq;
+	struct work_struct nch_work;
+	spinlock_t nch_lock;
+	struct list_head nch_queue;
+	struct list_head nch_dma_done;
+	struct workqueue_struct *msg_wq;
+	struct dma_chan *dma;
+
+	struct mc_stats stats;
 	struct kobject kobj;
+};
+
+/**
+ * struct mc_io - per-bio state (dm per-bio data)
+ * @c: the controller in charge
+ * @lun: the LU
+ * @first: first page index in the LU
+ * @nr: pages in the bio
+ * @done: pages processed
+ * @pending: references: one for the step loop, one per mirror copy
+ * @status: first error
+ * @iter: position in the bio's data of page @done
+ * @flush_seq: for flushes and FUA writes: destage up to this sequence
+ */
+struct mc_io {
+	struct mc_ctrl *c;
+	struct mc_lun *lun;
+	u64 first;
+	u32 nr;
+	u32 done;
+	atomic_t pending;
+	blk_status_t status;
+	struct bvec_iter iter;
+	u64 flush_seq;
 };
 
 /**
@@ -132,6 +282,8 @@ struct mc_lun {
  * @sysfs_live: the sysfs tree is registered
  * @list: entry in the global list of instances, used to hand the sysfs
  *	directory over when a reloaded table replaces this one
+ * @bs: bios for fills and write-back
+ * @nch_pool: node-channel copy requests
  */
 struct mc_target {
 	struct dm_target *ti;
@@ -145,11 +297,36 @@ struct mc_target {
 	atomic_t kobj_refs;
 	bool sysfs_live;
 	struct list_head list;
+	struct bio_set bs;
+	mempool_t nch_pool;
 };
 
 static inline struct mc_ctrl *mc_peer(struct mc_ctrl *c)
 {
 	return &c->mc->ctrl[c->id ^ 1];
+}
+
+static inline struct mc_io *mc_io_of(struct bio *bio)
+{
+	return dm_per_bio_data(bio, sizeof(struct mc_io));
+}
+
+static inline struct bio *mc_bio_of(struct mc_io *io)
+{
+	return dm_bio_from_per_bio_data(io, sizeof(struct mc_io));
+}
+
+static inline void *mc_page_addr(struct mc_ctrl *c, u32 page)
+{
+	return page_address(c->pages[page]);
+}
+
+/* Address of mirror page @m of the peer's mirror area that @c manages. */
+static inline void *mc_mirror_addr(struct mc_ctrl *c, u32 m)
+{
+	struct mc_ctrl *p = mc_peer(c);
+
+	return page_address(p->pages[p->rw_pages + m]);
 }
 
 /* mc-args.c */
@@ -166,6 +343,33 @@ int mc_ctrl_init(struct mc_ctrl *c, struct mc_target *mc, unsigned int id,
 void mc_ctrl_exit(struct mc_ctrl *c);
 void mc_ctrls_size_mirrors(struct mc_target *mc);
 int mc_ctrl_check_sizes(struct mc_target *mc, char **error);
+
+/* mc-io.c */
+struct mc_lun *mc_lun_of(struct mc_target *mc, sector_t sector);
+int mc_io_map(struct mc_target *mc, struct bio *bio);
+void mc_io_work(struct work_struct *work);
+void mc_io_complete(struct mc_io *io);
+void mc_kick(struct mc_ctrl *c);
+void mc_io_endio(struct bio *bio);
+u32 mc_alloc_page(struct mc_ctrl *c);
+
+/* mc-nch.c */
+int mc_nch_init(struct mc_ctrl *c, char **error);
+void mc_nch_exit(struct mc_ctrl *c);
+u32 mc_mirror_get(struct mc_ctrl *c);
+void mc_mirror_put(struct mc_ctrl *c, u32 m);
+void mc_nch_copy(struct mc_ctrl *c, struct mc_io *io, u32 page,
+		 const struct mc_cbe *cbe);
+int mc_nch_pool_init(struct mc_target *mc);
+
+/* mc-wb.c */
+void mc_wb_work(struct work_struct *work);
+void mc_wb_complete(struct mc_ctrl *c, struct bio *bio);
+void mc_wb_start(struct mc_ctrl *c);
+void mc_wb_flush(struct mc_ctrl *c, struct bio *bio);
+void mc_wb_check_flushes(struct mc_ctrl *c);
+void mc_wb_drain(struct mc_ctrl *c);
+u32 mc_dirty_pages(struct mc_ctrl *c);
 
 /* mc-sysfs.c */
 void mc_sysfs_register(struct mc_target *mc);

@@ -12,7 +12,6 @@
 #include <linux/sched.h>
 
 #include "dm-mirrorcache.h"
-#include "lib/mc_mmt.h"
 
 /* Refuse caches that would take more than this share of RAM, in percent. */
 #define MC_MAX_RAM_PCT	50
@@ -102,6 +101,99 @@ int mc_ctrl_check_sizes(struct mc_target *mc, char **error)
 	return 0;
 }
 
+static void mc_ctrl_free_tables(struct mc_ctrl *c)
+{
+	kvfree(c->meta);
+	kvfree(c->hash.bucket);
+	kvfree(c->hash.next);
+	kvfree(c->hash.key);
+	kvfree(c->lists.prev);
+	kvfree(c->lists.next);
+	kvfree(c->lists.on);
+	kvfree(c->mmt.link);
+	kvfree(c->mirror_cbe);
+	c->meta = NULL;
+	c->mirror_cbe = NULL;
+	c->mmt.link = NULL;
+}
+
+#define MC_KVCALLOC(n, p) kvcalloc((n), sizeof(*(p)), GFP_KERNEL | __GFP_NOWARN)
+
+/*
+ * Allocate the bookkeeping of the read/write area and of the mirror areas.
+ * The peer's mirror_pages must be known: it sizes this controller's mirror
+ * management table.
+ */
+static int mc_ctrl_alloc_tables(struct mc_ctrl *c)
+{
+	unsigned int nr = c->rw_pages;
+	unsigned int nb = mc_hash_buckets(nr);
+	unsigned int nm = mc_peer(c)->mirror_pages;
+	u32 *bucket, *hnext, *prev, *lnext, *link;
+	u64 *key;
+	u8 *on;
+
+	c->meta = MC_KVCALLOC(nr, c->meta);
+	bucket = MC_KVCALLOC(nb, bucket);
+	hnext = MC_KVCALLOC(nr, hnext);
+	key = MC_KVCALLOC(nr, key);
+	prev = MC_KVCALLOC(nr, prev);
+	lnext = MC_KVCALLOC(nr, lnext);
+	on = MC_KVCALLOC(nr, on);
+	link = MC_KVCALLOC(nm, link);
+	c->mirror_cbe = MC_KVCALLOC(c->mirror_pages, c->mirror_cbe);
+	/* Record every pointer first, so the error path frees them all. */
+	c->hash.bucket = bucket;
+	c->hash.next = hnext;
+	c->hash.key = key;
+	c->lists.prev = prev;
+	c->lists.next = lnext;
+	c->lists.on = on;
+	c->mmt.link = link;
+	if (!c->meta || !bucket || !hnext || !key || !prev || !lnext || !on ||
+	    !link || !c->mirror_cbe) {
+		mc_ctrl_free_tables(c);
+		return -ENOMEM;
+	}
+	mc_hash_init(&c->hash, nb, nr, bucket, hnext, key);
+	mc_lists_init(&c->lists, nr, prev, lnext, on);
+	mmt_init(&c->mmt, nm, link);
+	return 0;
+}
+
+/* Every read/write page starts free; its struct page remembers its index. */
+static void mc_ctrl_reset_pages(struct mc_ctrl *c)
+{
+	u32 i;
+
+	for (i = 0; i < c->rw_pages; i++) {
+		c->meta[i].state = MC_CBE_FREE;
+		c->meta[i].mirror = MC_CBE_NO_MIRROR;
+		set_page_private(c->pages[i], i);
+		mc_list_add_tail(&c->lists, MC_L_FREE, i);
+	}
+}
+
+/* Write-back thresholds: 50% and 25% of the pages that can be dirty. */
+static void mc_ctrl_set_watermarks(struct mc_ctrl *c)
+{
+	unsigned int cap = min(c->rw_pages, c->mmt.nr_pages);
+
+	c->wb_high = max(1U, cap / 2);
+	c->wb_low = cap / 4;
+}
+
+static int mc_ctrl_alloc_wq(struct mc_ctrl *c)
+{
+	c->wq = alloc_workqueue("mc%u_io", WQ_MEM_RECLAIM | WQ_UNBOUND, 0,
+				c->id);
+	if (!c->wq)
+		return -ENOMEM;
+	INIT_WORK(&c->io_work, mc_io_work);
+	INIT_WORK(&c->wb_work, mc_wb_work);
+	return 0;
+}
+
 /**
  * mc_ctrl_init - bring up controller @id with its cache memory
  * @c: the controller
@@ -109,23 +201,59 @@ int mc_ctrl_check_sizes(struct mc_target *mc, char **error)
  * @id: 0 or 1
  * @error: set to a static message on failure
  *
- * Return: 0 or -ENOMEM.
+ * Both controllers' nr_pages and mirror_pages must be set.  On failure
+ * everything allocated here is freed again by mc_ctrl_exit().
+ *
+ * Return: 0 or a negative errno.
  */
 int mc_ctrl_init(struct mc_ctrl *c, struct mc_target *mc, unsigned int id,
 		 char **error)
 {
+	int r;
+
 	c->id = id;
 	c->mc = mc;
 	c->state = MC_CTRL_ONLINE;
+	c->rw_pages = c->nr_pages - c->mirror_pages;
+	spin_lock_init(&c->lock);
+	spin_lock_init(&c->mmt_lock);
+	bio_list_init(&c->parked);
+	bio_list_init(&c->flushes);
+	init_waitqueue_head(&c->wb_wait);
+	spin_lock_init(&c->done_lock);
+	bio_list_init(&c->done);
+
 	if (mc_ctrl_alloc_pages(c)) {
 		*error = "Cannot allocate cache memory";
 		return -ENOMEM;
 	}
+	if (mc_ctrl_alloc_tables(c)) {
+		*error = "Cannot allocate cache tables";
+		return -ENOMEM;
+	}
+	mc_ctrl_reset_pages(c);
+	mc_ctrl_set_watermarks(c);
+	if (mc_ctrl_alloc_wq(c)) {
+		*error = "Cannot allocate controller work queue";
+		return -ENOMEM;
+	}
+	r = mc_nch_init(c, error);
+	if (r)
+		return r;
 	return 0;
 }
 
-/* Free everything mc_ctrl_init() allocated. */
+/* Free everything mc_ctrl_init() allocated; safe on a partial init. */
 void mc_ctrl_exit(struct mc_ctrl *c)
 {
+	if (c->wq) {
+		cancel_work_sync(&c->wb_work);
+		cancel_work_sync(&c->io_work);
+	}
+	mc_nch_exit(c);
+	if (c->wq)
+		destroy_workqueue(c->wq);
+	c->wq = NULL;
+	mc_ctrl_free_tables(c);
 	mc_ctrl_free_pages(c);
 }

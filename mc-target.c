@@ -16,29 +16,26 @@
 
 #include "dm-mirrorcache.h"
 
-/* The LU that holds mapped-device sector @sector (relative to the target). */
-static struct mc_lun *mc_lun_of(struct mc_target *mc, sector_t sector)
-{
-	unsigned int lo = 0, hi = mc->nr_luns - 1, mid;
-
-	while (lo < hi) {
-		mid = (lo + hi + 1) / 2;
-		if (mc->luns[mid].start <= sector)
-			lo = mid;
-		else
-			hi = mid - 1;
-	}
-	return &mc->luns[lo];
-}
-
 static void mc_free(struct mc_target *mc)
 {
 	unsigned int i;
 
 	for (i = 0; i < MC_NR_CTRL; i++)
 		mc_ctrl_exit(&mc->ctrl[i]);
+	mempool_exit(&mc->nch_pool);
+	bioset_exit(&mc->bs);
 	mc_put_luns(mc);
 	kfree(mc);
+}
+
+static int mc_alloc_pools(struct mc_target *mc, char **error)
+{
+	if (bioset_init(&mc->bs, BIO_POOL_SIZE, 0, BIOSET_NEED_BVECS) ||
+	    mc_nch_pool_init(mc)) {
+		*error = "Cannot allocate bio and copy pools";
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /*
@@ -67,6 +64,9 @@ static int mc_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	r = mc_ctrl_check_sizes(mc, &ti->error);
 	if (r)
 		goto bad;
+	r = mc_alloc_pools(mc, &ti->error);
+	if (r)
+		goto bad;
 	for (i = 0; i < MC_NR_CTRL; i++) {
 		r = mc_ctrl_init(&mc->ctrl[i], mc, i, &ti->error);
 		if (r)
@@ -78,50 +78,80 @@ static int mc_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ti->num_flush_bios = mc->nr_luns;
 	ti->flush_supported = true;
 	ti->num_discard_bios = 0;
+	ti->per_io_data_size = sizeof(struct mc_io);
 	return 0;
 bad:
 	mc_free(mc);
 	return r;
 }
 
+/* Destage every dirty page of both controllers. */
+static void mc_drain(struct mc_target *mc)
+{
+	unsigned int i;
+
+	for (i = 0; i < MC_NR_CTRL; i++)
+		mc_wb_drain(&mc->ctrl[i]);
+}
+
 static void mc_dtr(struct dm_target *ti)
 {
 	struct mc_target *mc = ti->private;
 
+	mc_drain(mc);
 	mc_sysfs_unregister(mc);
 	mc_free(mc);
 }
 
-/* Pass @bio through to its LU, splitting it at the LU's end. */
 static int mc_map(struct dm_target *ti, struct bio *bio)
 {
-	struct mc_target *mc = ti->private;
-	struct mc_lun *lun;
-	sector_t sector, left;
-
-	if (unlikely(op_is_flush(bio->bi_opf) && !bio_sectors(bio))) {
-		lun = &mc->luns[dm_bio_get_target_bio_nr(bio)];
-		bio_set_dev(bio, lun->dev->bdev);
-		return DM_MAPIO_REMAPPED;
-	}
-
-	sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
-	lun = mc_lun_of(mc, sector);
-	left = lun->start + lun->len - sector;
-	if (bio_sectors(bio) > left)
-		dm_accept_partial_bio(bio, left);
-	bio_set_dev(bio, lun->dev->bdev);
-	bio->bi_iter.bi_sector = sector - lun->start;
-	return DM_MAPIO_REMAPPED;
+	return mc_io_map(ti->private, bio);
 }
 
 /*
  * Status (STATUSTYPE_INFO), fields in order:
  *
  *   <#ctrl=2>
- *   then per controller: <state> <cache_pages> <rw_pages> <mirror_pages>
+ *   then per controller, 16 fields:
+ *     <state> <cache_pages> <rw_pages> <mirror_pages>
+ *     <dirty> <free> <mirror_used> <mirror_total>
+ *     <read_hits> <read_misses> <write_hits> <write_misses>
+ *     <destaged> <mirror_acquired> <mirror_released> <nch_copies>
  *   <#luns> then per LU: <current owner>
+ *
+ * mirror_used/mirror_total count the pages of the peer's mirror area that
+ * this controller's mirror management table hands out.
  */
+static unsigned int mc_emit_ctrl(struct mc_ctrl *c, char *result,
+				 unsigned int maxlen, unsigned int sz)
+{
+	struct mc_stats *s = &c->stats;
+	u32 dirty, free, used;
+
+	spin_lock(&c->lock);
+	dirty = mc_list_count(&c->lists, MC_L_DIRTY) + c->wb_inflight;
+	free = mc_list_count(&c->lists, MC_L_FREE);
+	spin_unlock(&c->lock);
+	spin_lock(&c->mmt_lock);
+	used = c->mmt.nr_pages - c->mmt.nr_free;
+	spin_unlock(&c->mmt_lock);
+
+	DMEMIT(" %s %u %u %u", mc_state_name(READ_ONCE(c->state)),
+	       c->nr_pages, c->rw_pages, c->mirror_pages);
+	DMEMIT(" %u %u %u %u", dirty, free, used, c->mmt.nr_pages);
+	DMEMIT(" %llu %llu %llu %llu",
+	       (u64)atomic64_read(&s->read_hits),
+	       (u64)atomic64_read(&s->read_misses),
+	       (u64)atomic64_read(&s->write_hits),
+	       (u64)atomic64_read(&s->write_misses));
+	DMEMIT(" %llu %llu %llu %llu",
+	       (u64)atomic64_read(&s->destaged),
+	       (u64)atomic64_read(&s->mirror_acquired),
+	       (u64)atomic64_read(&s->mirror_released),
+	       (u64)atomic64_read(&s->nch_copies));
+	return sz;
+}
+
 static void mc_status(struct dm_target *ti, status_type_t type,
 		      unsigned int status_flags, char *result,
 		      unsigned int maxlen)
@@ -132,13 +162,8 @@ static void mc_status(struct dm_target *ti, status_type_t type,
 	switch (type) {
 	case STATUSTYPE_INFO:
 		DMEMIT("%u", MC_NR_CTRL);
-		for (i = 0; i < MC_NR_CTRL; i++) {
-			struct mc_ctrl *c = &mc->ctrl[i];
-
-			DMEMIT(" %s %u %u %u", mc_state_name(READ_ONCE(c->state)),
-			       c->nr_pages, c->nr_pages - c->mirror_pages,
-			       c->mirror_pages);
-		}
+		for (i = 0; i < MC_NR_CTRL; i++)
+			sz = mc_emit_ctrl(&mc->ctrl[i], result, maxlen, sz);
 		DMEMIT(" %u", mc->nr_luns);
 		for (i = 0; i < mc->nr_luns; i++)
 			DMEMIT(" %u", READ_ONCE(mc->luns[i].owner));
@@ -152,10 +177,23 @@ static void mc_status(struct dm_target *ti, status_type_t type,
 	}
 }
 
+/*
+ * Messages:
+ *   flush    destage every dirty page of both controllers now
+ */
 static int mc_message(struct dm_target *ti, unsigned int argc, char **argv,
 		      char *result, unsigned int maxlen)
 {
-	DMERR("unrecognised message \"%s\"", argc ? argv[0] : "");
+	struct mc_target *mc = ti->private;
+
+	if (argc == 1 && !strcasecmp(argv[0], "flush")) {
+		if (dm_suspended(ti))
+			return -EBUSY;
+		mc_drain(mc);
+		return 0;
+	}
+	DMERR("unrecognised message \"%s\" (%u arguments)",
+	      argc ? argv[0] : "", argc);
 	return -EINVAL;
 }
 
@@ -178,6 +216,11 @@ static void mc_io_hints(struct dm_target *ti, struct queue_limits *limits)
 	blk_limits_io_min(limits, PAGE_SIZE);
 }
 
+static void mc_postsuspend(struct dm_target *ti)
+{
+	mc_drain(ti->private);
+}
+
 static void mc_resume(struct dm_target *ti)
 {
 	mc_sysfs_register(ti->private);
@@ -185,7 +228,7 @@ static void mc_resume(struct dm_target *ti)
 
 static struct target_type mc_target_type = {
 	.name = "mirrorcache",
-	.version = {1, 0, 0},
+	.version = {1, 1, 0},
 	.module = THIS_MODULE,
 	.ctr = mc_ctr,
 	.dtr = mc_dtr,
@@ -194,6 +237,7 @@ static struct target_type mc_target_type = {
 	.message = mc_message,
 	.iterate_devices = mc_iterate_devices,
 	.io_hints = mc_io_hints,
+	.postsuspend = mc_postsuspend,
 	.resume = mc_resume,
 };
 

@@ -1,0 +1,484 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-mirrorcache: the read and write paths of a controller.
+ *
+ * A bio is handled by the controller in charge of its LU, one 4 KiB page at
+ * a time.  Each page step either finishes the page or parks the bio on the
+ * controller's parked list, in the same critical section in which it saw
+ * that it cannot go on; the event that lifts the obstacle (a fill, a
+ * write-back or a mirror copy completing) then re-drives every parked bio
+ * from the controller's work queue.  So .map never waits for anything but
+ * a short lock, the node-channel mempool and, in mirror_alloc message mode,
+ * the peer's reply.
+ *
+ * Write step (claims 1 and 9): take the page in the read/write area (a hit
+ * reuses it, and a dirty page keeps its mirror page), acquire a mirror page
+ * from the mirror management table, copy the bio's data into the local page
+ * and queue the node-channel copy into the peer's mirror page.  The copy of
+ * page i runs while page i+1 is filled (claims 6 and 14); the bio completes
+ * when every copy is done.
+ *
+ * Read step: a hit copies out of the cache, dirty data included; a miss
+ * allocates pages for the run of missing pages, reads them from the LU
+ * (the pages are "filling" meanwhile) and parks until the fill completes.
+ */
+#include <linux/bio.h>
+#include <linux/highmem.h>
+
+#include "dm-mirrorcache.h"
+
+/* Most pages one fill reads. */
+#define MC_FILL_MAX	32
+
+enum { MC_STEP_DONE, MC_STEP_PARKED };
+
+/* Copy one page between the bio data at @iter and @buf. */
+static void mc_bio_copy(struct bio *bio, struct bvec_iter *iter, void *buf,
+			bool to_bio)
+{
+	unsigned int left = PAGE_SIZE;
+
+	while (left) {
+		struct bio_vec bv = bio_iter_iovec(bio, *iter);
+		unsigned int n = min(bv.bv_len, left);
+		void *p = bvec_kmap_local(&bv);
+
+		if (to_bio) {
+			memcpy(p, buf, n);
+			flush_dcache_page(bv.bv_page);
+		} else {
+			memcpy(buf, p, n);
+		}
+		kunmap_local(p);
+		buf += n;
+		left -= n;
+		bio_advance_iter_single(bio, iter, n);
+	}
+}
+
+/**
+ * mc_kick - re-drive the parked bios of @c from its work queue
+ * @c: the controller
+ */
+void mc_kick(struct mc_ctrl *c)
+{
+	queue_work(c->wq, &c->io_work);
+}
+
+/* Park @bio; called under c->lock, in the section that saw the obstacle. */
+static void mc_park(struct mc_ctrl *c, struct bio *bio)
+{
+	bio_list_add(&c->parked, bio);
+}
+
+/**
+ * mc_alloc_page - take a read/write page: a free one, else evict the LRU
+ * @c: the controller; c->lock held
+ *
+ * Return: the page, out of the hash and on no list, or MC_LIST_NIL.
+ */
+u32 mc_alloc_page(struct mc_ctrl *c)
+{
+	u32 n = mc_list_count(&c->lists, MC_L_CLEAN);
+	struct mc_pmeta *m;
+	u32 p;
+
+	p = mc_list_pop_head(&c->lists, MC_L_FREE);
+	if (p != MC_LIST_NIL)
+		return p;
+	while (n--) {
+		p = mc_list_pop_head(&c->lists, MC_L_CLEAN);
+		m = &c->meta[p];
+		if (m->readers || m->busy || (m->flags & ~MC_PF_FILL_ERR)) {
+			mc_list_add_tail(&c->lists, MC_L_CLEAN, p);
+			continue;
+		}
+		mc_hash_remove(&c->hash, p);
+		m->state = MC_CBE_FREE;
+		return p;
+	}
+	return MC_LIST_NIL;
+}
+
+/* Return an unused page taken by mc_alloc_page(); c->lock held. */
+static void mc_free_page(struct mc_ctrl *c, u32 p)
+{
+	c->meta[p].state = MC_CBE_FREE;
+	c->meta[p].flags = 0;
+	mc_list_add_tail(&c->lists, MC_L_FREE, p);
+}
+
+/* The LU that holds mapped-device sector @sector (relative to the target). */
+struct mc_lun *mc_lun_of(struct mc_target *mc, sector_t sector)
+{
+	unsigned int lo = 0, hi = mc->nr_luns - 1, mid;
+
+	while (lo < hi) {
+		mid = (lo + hi + 1) / 2;
+		if (mc->luns[mid].start <= sector)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return &mc->luns[lo];
+}
+
+/* ---- read path ---- */
+
+/* Completion of a fill or write-back bio, in any context. */
+void mc_io_endio(struct bio *bio)
+{
+	struct mc_ctrl *c = bio->bi_private;
+	unsigned long flags;
+
+	spin_lock_irqsave(&c->done_lock, flags);
+	bio_list_add(&c->done, bio);
+	spin_unlock_irqrestore(&c->done_lock, flags);
+	mc_kick(c);
+}
+
+static void mc_fill_submit(struct mc_io *io, u32 *pages, u32 n, u64 index)
+{
+	struct mc_ctrl *c = io->c;
+	struct bio *bio;
+	u32 i;
+
+	bio = bio_alloc_bioset(io->lun->dev->bdev, n, REQ_OP_READ, GFP_NOIO,
+			       &c->mc->bs);
+	bio->bi_iter.bi_sector = index * MC_PAGE_SECTORS;
+	bio->bi_end_io = mc_io_endio;
+	bio->bi_private = c;
+	for (i = 0; i < n; i++)
+		__bio_add_page(bio, c->pages[pages[i]], PAGE_SIZE, 0);
+	submit_bio_noacct(bio);
+}
+
+/**
+ * mc_fill_complete - a fill read finished: the pages become clean
+ * @c: the controller
+ * @bio: the fill bio
+ *
+ * On an error the pages stay hashed with MC_PF_FILL_ERR: the next read of
+ * such a page fails and drops it, a write simply overwrites it.  So every
+ * waiting read fails after at most one fill of its own.
+ */
+static void mc_fill_complete(struct mc_ctrl *c, struct bio *bio)
+{
+	struct bvec_iter_all iter;
+	struct bio_vec *bv;
+	u32 p;
+
+	spin_lock(&c->lock);
+	bio_for_each_segment_all(bv, bio, iter) {
+		p = page_private(bv->bv_page);
+		c->meta[p].flags &= ~MC_PF_FILLING;
+		if (bio->bi_status)
+			c->meta[p].flags |= MC_PF_FILL_ERR;
+		mc_list_add_tail(&c->lists, MC_L_CLEAN, p);
+	}
+	spin_unlock(&c->lock);
+	if (bio->bi_status)
+		DMERR_LIMIT("ctrl%u: read from LU failed: %d", c->id,
+			    blk_status_to_errno(bio->bi_status));
+	bio_put(bio);
+}
+
+/*
+ * Allocate pages for the run of missing pages that starts at page @io->done
+ * and insert them, filling, into the hash.  c->lock held.
+ */
+static u32 mc_fill_alloc(struct mc_io *io, u32 *pages)
+{
+	struct mc_ctrl *c = io->c;
+	u32 n = 0, lun = io->lun->id, p;
+	u64 index = io->first + io->done;
+
+	while (n < MC_FILL_MAX && io->done + n < io->nr &&
+	       mc_hash_lookup(&c->hash, mc_hash_key(lun, index + n)) == MC_HASH_NIL) {
+		p = mc_alloc_page(c);
+		if (p == MC_LIST_NIL)
+			break;
+		c->meta[p] = (struct mc_pmeta) {
+			.index = index + n, .lun = lun, .state = MC_CBE_CLEAN,
+			.flags = MC_PF_FILLING, .mirror = MC_CBE_NO_MIRROR,
+		};
+		mc_hash_insert(&c->hash, p, mc_hash_key(lun, index + n));
+		pages[n++] = p;
+	}
+	return n;
+}
+
+static int mc_read_page(struct mc_io *io, struct bio *bio)
+{
+	struct mc_ctrl *c = io->c;
+	u64 index = io->first + io->done;
+	u32 pages[MC_FILL_MAX], n, p;
+	struct mc_pmeta *m;
+
+	spin_lock(&c->lock);
+	p = mc_hash_lookup(&c->hash, mc_hash_key(io->lun->id, index));
+	if (p == MC_HASH_NIL) {
+		n = mc_fill_alloc(io, pages);
+		mc_park(c, bio);
+		spin_unlock(&c->lock);
+		if (n) {
+			atomic64_add(n, &c->stats.read_misses);
+			mc_fill_submit(io, pages, n, index);
+		} else {
+			mc_wb_start(c);	/* every page is dirty or busy */
+		}
+		return MC_STEP_PARKED;
+	}
+	m = &c->meta[p];
+	if (m->flags & MC_PF_FILLING) {
+		mc_park(c, bio);
+		spin_unlock(&c->lock);
+		return MC_STEP_PARKED;
+	}
+	if (m->flags & MC_PF_FILL_ERR) {
+		mc_hash_remove(&c->hash, p);
+		mc_list_del(&c->lists, MC_L_CLEAN, p);
+		mc_free_page(c, p);
+		spin_unlock(&c->lock);
+		io->status = BLK_STS_IOERR;
+		io->done = io->nr - 1;	/* fail the rest of the bio */
+		return MC_STEP_DONE;
+	}
+	m->readers++;
+	if (m->state == MC_CBE_CLEAN)
+		mc_list_move_tail(&c->lists, MC_L_CLEAN, p);
+	spin_unlock(&c->lock);
+
+	mc_bio_copy(bio, &io->iter, mc_page_addr(c, p), true);
+	atomic64_inc(&c->stats.read_hits);
+
+	spin_lock(&c->lock);
+	m->readers--;
+	spin_unlock(&c->lock);
+	return MC_STEP_DONE;
+}
+
+/* ---- write path ---- */
+
+/* Make page @p dirty for a new write and describe it for the mirror. */
+static void mc_dirty_page(struct mc_ctrl *c, u32 p, struct mc_cbe *cbe)
+{
+	struct mc_pmeta *m = &c->meta[p];
+
+	c->seq++;
+	m->flags &= ~MC_PF_FILL_ERR;
+	if (m->state != MC_CBE_DIRTY) {
+		if (mc_list_of(&c->lists, p) == MC_L_CLEAN)
+			mc_list_del(&c->lists, MC_L_CLEAN, p);
+		m->state = MC_CBE_DIRTY;
+		m->dirty_since = c->seq;
+		mc_list_add_tail(&c->lists, MC_L_DIRTY, p);
+	}
+	m->seq = c->seq;
+	m->busy++;
+	*cbe = (struct mc_cbe) {
+		.state = MC_CBE_MIRROR, .lun = m->lun, .mirror = m->mirror,
+		.index = m->index, .seq = m->seq,
+	};
+}
+
+/*
+ * Find or allocate the page for the write and give it a mirror page.
+ * c->lock held.  Returns the page, or MC_LIST_NIL after parking the bio.
+ * *@spare is a mirror page acquired earlier; it is consumed or left for the
+ * caller to release.
+ */
+static u32 mc_write_take(struct mc_io *io, struct bio *bio, u32 *spare,
+			 bool *hit)
+{
+	struct mc_ctrl *c = io->c;
+	u64 index = io->first + io->done;
+	u32 p = mc_hash_lookup(&c->hash, mc_hash_key(io->lun->id, index));
+
+	*hit = p != MC_HASH_NIL;
+	if (*hit && (c->meta[p].flags & MC_PF_FILLING))
+		goto park;
+	if (*hit && c->meta[p].mirror != MC_CBE_NO_MIRROR)
+		return p;	/* a dirty page keeps its mirror page */
+	if (*spare == MMT_NIL)
+		return MC_LIST_NIL - 1;	/* caller acquires a mirror page */
+	if (!*hit) {
+		p = mc_alloc_page(c);
+		if (p == MC_LIST_NIL)
+			goto park;
+		c->meta[p] = (struct mc_pmeta) {
+			.index = index, .lun = io->lun->id,
+			.state = MC_CBE_CLEAN, .mirror = MC_CBE_NO_MIRROR,
+		};
+		mc_hash_insert(&c->hash, p, mc_hash_key(io->lun->id, index));
+	}
+	c->meta[p].mirror = *spare;
+	*spare = MMT_NIL;
+	return p;
+park:
+	mc_park(c, bio);
+	return MC_LIST_NIL;
+}
+
+static int mc_write_page(struct mc_io *io, struct bio *bio)
+{
+	struct mc_ctrl *c = io->c;
+	bool msg = c->mc->opts.mirror_alloc == MC_ALLOC_MESSAGE;
+	u32 spare = MMT_NIL, p;
+	struct mc_cbe cbe;
+	bool hit;
+
+	spin_lock(&c->lock);
+	for (;;) {
+		p = mc_write_take(io, bio, &spare, &hit);
+		if (p != MC_LIST_NIL - 1)
+			break;
+		/* No mirror page yet: acquire one (message mode may sleep). */
+		if (msg)
+			spin_unlock(&c->lock);
+		spare = mc_mirror_get(c);
+		if (msg)
+			spin_lock(&c->lock);
+		if (spare == MMT_NIL) {
+			mc_park(c, bio);
+			p = MC_LIST_NIL;
+			break;
+		}
+	}
+	if (p != MC_LIST_NIL)
+		mc_dirty_page(c, p, &cbe);
+	spin_unlock(&c->lock);
+
+	if (spare != MMT_NIL)
+		mc_mirror_put(c, spare);	/* lost a race; not needed */
+	if (p == MC_LIST_NIL) {
+		mc_wb_start(c);
+		return MC_STEP_PARKED;
+	}
+	atomic64_inc(hit ? &c->stats.write_hits : &c->stats.write_misses);
+	mc_bio_copy(bio, &io->iter, mc_page_addr(c, p), false);
+	mc_nch_copy(c, io, p, &cbe);
+	return MC_STEP_DONE;
+}
+
+/* ---- bio state machine ---- */
+
+/**
+ * mc_io_complete - every page of @io is done: finish the bio
+ * @io: the bio's state
+ *
+ * A FUA write in flush_mode destage waits, like a flush, until its data is
+ * on the LU.
+ */
+void mc_io_complete(struct mc_io *io)
+{
+	struct bio *bio = mc_bio_of(io);
+
+	if (!io->status && (bio->bi_opf & REQ_FUA) &&
+	    io->c->mc->opts.flush_mode == MC_FLUSH_DESTAGE) {
+		bio->bi_opf &= ~REQ_FUA;
+		mc_wb_flush(io->c, bio);
+		return;
+	}
+	bio->bi_status = io->status;
+	bio_endio(bio);
+}
+
+/* Process pages until the bio is done or parked. */
+static void mc_io_step(struct mc_io *io, struct bio *bio)
+{
+	bool write = bio_data_dir(bio) == WRITE;
+	int r;
+
+	while (io->done < io->nr) {
+		r = write ? mc_write_page(io, bio) : mc_read_page(io, bio);
+		if (r == MC_STEP_PARKED)
+			return;		/* @io may already be re-driven */
+		io->done++;
+	}
+	if (atomic_dec_and_test(&io->pending))
+		mc_io_complete(io);
+}
+
+/**
+ * mc_io_work - the controller's work: completions, then parked bios
+ * @work: mc_ctrl->io_work
+ */
+void mc_io_work(struct work_struct *work)
+{
+	struct mc_ctrl *c = container_of(work, struct mc_ctrl, io_work);
+	struct bio_list done, parked;
+	struct bio *bio;
+
+	spin_lock_irq(&c->done_lock);
+	done = c->done;
+	bio_list_init(&c->done);
+	spin_unlock_irq(&c->done_lock);
+	while ((bio = bio_list_pop(&done))) {
+		if (bio_op(bio) == REQ_OP_READ)
+			mc_fill_complete(c, bio);
+		else
+			mc_wb_complete(c, bio);
+	}
+
+	spin_lock(&c->lock);
+	parked = c->parked;
+	bio_list_init(&c->parked);
+	spin_unlock(&c->lock);
+	while ((bio = bio_list_pop(&parked)))
+		mc_io_step(mc_io_of(bio), bio);
+
+	mc_wb_check_flushes(c);
+	mc_wb_start(c);
+}
+
+/* Route an empty flush to the owner of the LU it is meant for. */
+static int mc_map_flush(struct mc_target *mc, struct bio *bio)
+{
+	struct mc_io *io = mc_io_of(bio);
+
+	io->lun = &mc->luns[dm_bio_get_target_bio_nr(bio)];
+	io->c = &mc->ctrl[READ_ONCE(io->lun->owner)];
+	if (mc->opts.flush_mode == MC_FLUSH_MIRROR) {
+		bio_endio(bio);		/* mirrored data counts as durable */
+		return DM_MAPIO_SUBMITTED;
+	}
+	mc_wb_flush(io->c, bio);
+	return DM_MAPIO_SUBMITTED;
+}
+
+/**
+ * mc_io_map - .map: hand @bio to the controller in charge of its LU
+ * @mc: the target
+ * @bio: a read, a write or an empty flush
+ *
+ * Return: a DM_MAPIO_* code.
+ */
+int mc_io_map(struct mc_target *mc, struct bio *bio)
+{
+	struct mc_io *io = mc_io_of(bio);
+	sector_t sector, left;
+
+	if (unlikely(op_is_flush(bio->bi_opf) && !bio_sectors(bio)))
+		return mc_map_flush(mc, bio);
+	if (unlikely(bio_op(bio) != REQ_OP_READ && bio_op(bio) != REQ_OP_WRITE))
+		return DM_MAPIO_KILL;
+
+	sector = dm_target_offset(mc->ti, bio->bi_iter.bi_sector);
+	io->lun = mc_lun_of(mc, sector);
+	left = io->lun->start + io->lun->len - sector;
+	if (bio_sectors(bio) > left)
+		dm_accept_partial_bio(bio, left);
+	if (unlikely((sector | bio_sectors(bio)) & (MC_PAGE_SECTORS - 1)))
+		return DM_MAPIO_KILL;	/* the block size is 4096 */
+
+	io->c = &mc->ctrl[READ_ONCE(io->lun->owner)];
+	io->first = (sector - io->lun->start) / MC_PAGE_SECTORS;
+	io->nr = bio_sectors(bio) / MC_PAGE_SECTORS;
+	io->done = 0;
+	io->status = BLK_STS_OK;
+	io->iter = bio->bi_iter;
+	atomic_set(&io->pending, 1);
+	mc_io_step(io, bio);
+	return DM_MAPIO_SUBMITTED;
+}

@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-mirrorcache: the node channel.
+ *
+ * The node channel carries a controller's dirty pages into the peer's
+ * mirror area (claims 7, 8, 15, 16).  Each controller has its own
+ * node-channel work queue.  A copy request names a local read/write page
+ * and a mirror page in the peer; the work copies the data, then writes the
+ * page's encoded CBE into the peer's CBE slot, so that the peer can identify
+ * the page after a failure.  With a DMA_MEMCPY channel the data moves by
+ * DMA, otherwise by the CPU of the work queue.
+ *
+ * Mirror pages come from the controller's own mirror management table
+ * (mirror_alloc table, claim 1), or, in mirror_alloc message mode (the prior
+ * art of seed 000, Fig. 12), from a request that the peer processes on its
+ * own work queue and answers.
+ */
+#include <linux/dmaengine.h>
+#include <linux/dma-mapping.h>
+#include <linux/slab.h>
+
+#include "dm-mirrorcache.h"
+
+#define MC_NCH_POOL_MIN	256
+
+/**
+ * struct mc_nch_req - one mirror copy
+ * @entry: in mc_ctrl->nch_queue
+ * @io: the write that waits for the copy
+ * @c: the copying controller
+ * @page: local read/write page
+ * @mirror: page in the peer's mirror area
+ * @cbe: the CBE to write next to the mirror copy
+ * @src: DMA address of the local page (DMA engine only)
+ * @dst: DMA address of the mirror page (DMA engine only)
+ */
+struct mc_nch_req {
+	struct list_head entry;
+	struct mc_io *io;
+	struct mc_ctrl *c;
+	u32 page;
+	u32 mirror;
+	struct mc_cbe cbe;
+	dma_addr_t src;
+	dma_addr_t dst;
+};
+
+int mc_nch_pool_init(struct mc_target *mc)
+{
+	return mempool_init_kmalloc_pool(&mc->nch_pool, MC_NCH_POOL_MIN,
+					 sizeof(struct mc_nch_req));
+}
+
+/* ---- mirror page acquisition and release ---- */
+
+enum { MC_MSG_GET, MC_MSG_PUT };
+
+/**
+ * struct mc_msg - a request to the peer (mirror_alloc message)
+ * @work: runs on the peer's msg_wq
+ * @from: the requesting controller
+ * @op: MC_MSG_GET or MC_MSG_PUT
+ * @page: page to release, or the page acquired
+ * @done: the reply
+ */
+struct mc_msg {
+	struct work_struct work;
+	struct mc_ctrl *from;
+	int op;
+	u32 page;
+	struct completion done;
+};
+
+static u32 mc_mmt_get(struct mc_ctrl *c)
+{
+	u32 m;
+
+	spin_lock(&c->mmt_lock);
+	m = mmt_acquire(&c->mmt);
+	spin_unlock(&c->mmt_lock);
+	return m;
+}
+
+static void mc_mmt_put(struct mc_ctrl *c, u32 m)
+{
+	int r;
+
+	spin_lock(&c->mmt_lock);
+	r = mmt_release(&c->mmt, m);
+	spin_unlock(&c->mmt_lock);
+	if (r)
+		DMERR_LIMIT("ctrl%u: mirror page %u released twice (%d)",
+			    c->id, m, r);
+}
+
+/* The peer's side of the message protocol: serve one request. */
+static void mc_msg_work(struct work_struct *work)
+{
+	struct mc_msg *msg = container_of(work, struct mc_msg, work);
+
+	if (msg->op == MC_MSG_GET)
+		msg->page = mc_mmt_get(msg->from);
+	else
+		mc_mmt_put(msg->from, msg->page);
+	complete(&msg->done);
+}
+
+/* Send one request to the peer's work queue and wait for the reply. */
+static u32 mc_msg_call(struct mc_ctrl *c, int op, u32 page)
+{
+	struct mc_msg msg = { .from = c, .op = op, .page = page };
+
+	INIT_WORK_ONSTACK(&msg.work, mc_msg_work);
+	init_completion(&msg.done);
+	queue_work(mc_peer(c)->msg_wq, &msg.work);
+	wait_for_completion(&msg.done);
+	destroy_work_on_stack(&msg.work);
+	return msg.page;
+}
+
+/**
+ * mc_mirror_get - acquire a page in the peer's mirror area for @c
+ * @c: the controller that will write the mirror
+ *
+ * May sleep in message mode (waiting for the peer's reply).
+ *
+ * Return: the mirror page, or MMT_NIL when the mirror area is full.
+ */
+u32 mc_mirror_get(struct mc_ctrl *c)
+{
+	u32 m;
+
+	if (c->mc->opts.mirror_alloc == MC_ALLOC_MESSAGE)
+		m = mc_msg_call(c, MC_MSG_GET, 0);
+	else
+		m = mc_mmt_get(c);
+	if (m != MMT_NIL)
+		atomic64_inc(&c->stats.mirror_acquired);
+	return m;
+}
+
+/**
+ * mc_mirror_put - release mirror page @m (seed 000, S44-S46)
+ * @c: the controller that wrote the mirror
+ * @m: the page
+ *
+ * Writes the free pattern into the peer's CBE of the page first, then
+ * returns the page to the mirror management table.
+ */
+void mc_mirror_put(struct mc_ctrl *c, u32 m)
+{
+	mc_cbe_clear(&mc_peer(c)->mirror_cbe[m]);
+	smp_wmb();	/* the slot reads free before the page is reused */
+	if (c->mc->opts.mirror_alloc == MC_ALLOC_MESSAGE)
+		mc_msg_call(c, MC_MSG_PUT, m);
+	else
+		mc_mmt_put(c, m);
+	atomic64_inc(&c->stats.mirror_released);
+}
+
+/* ---- copies ---- */
+
+/* The data is in the mirror page: publish the CBE, release the write. */
+static void mc_nch_copy_done(struct mc_ctrl *c, struct mc_nch_req *req)
+{
+	struct mc_io *io = req->io;
+	bool kick;
+
+	smp_wmb();	/* mirror data before the CBE that validates it */
+	mc_cbe_encode(&req->cbe, &mc_peer(c)->mirror_cbe[req->mirror]);
+	atomic64_inc(&c->stats.nch_copies);
+
+	spin_lock(&c->lock);
+	c->meta[req->page].busy--;
+	kick = !bio_list_empty(&c->parked) || c->wb_drain ||
+	       !bio_list_empty(&c->flushes);
+	spin_unlock(&c->lock);
+
+	mempool_free(req, &c->mc->nch_pool);
+	if (atomic_dec_and_test(&io->pending))
+		mc_io_complete(io);
+	if (kick)
+		mc_kick(c);
+}
+
+static void mc_nch_dma_unmap(struct mc_ctrl *c, struct mc_nch_req *req)
+{
+	struct device *dev = c->dma->device->dev;
+
+	dma_unmap_page(dev, req->src, PAGE_SIZE, DMA_TO_DEVICE);
+	dma_unmap_page(dev, req->dst, PAGE_SIZE, DMA_FROM_DEVICE);
+}
+
+/* DMA completion callback (tasklet context): finish on the work queue. */
+static void mc_nch_dma_callback(void *data)
+{
+	struct mc_nch_req *req = data;
+	struct mc_ctrl *c = req->c;
+
+	mc_nch_dma_unmap(c, req);
+	spin_lock_bh(&c->nch_lock);
+	list_add_tail(&req->entry, &c->nch_dma_done);
+	spin_unlock_bh(&c->nch_lock);
+	queue_work(c->nch_wq, &c->nch_work);
+}
+
+/* Start a DMA copy of @req; false when the CPU has to copy instead. */
+static bool mc_nch_dma_start(struct mc_ctrl *c, struct mc_nch_req *req)
+{
+	struct device *dev = c->dma->device->dev;
+	struct mc_ctrl *p = mc_peer(c);
+	struct dma_async_tx_descriptor *tx;
+
+	req->src = dma_map_page(dev, c->pages[req->page], 0, PAGE_SIZE,
+				DMA_TO_DEVICE);
+	if (dma_mapping_error(dev, req->src))
+		return false;
+	req->dst = dma_map_page(dev, p->pages[p->rw_pages + req->mirror], 0,
+				PAGE_SIZE, DMA_FROM_DEVICE);
+	if (dma_mapping_error(dev, req->dst)) {
+		dma_unmap_page(dev, req->src, PAGE_SIZE, DMA_TO_DEVICE);
+		return false;
+	}
+	tx = dmaengine_prep_dma_memcpy(c->dma, req->dst, req->src, PAGE_SIZE,
+				       DMA_PREP_INTERRUPT);
+	if (!tx)
+		goto unmap;
+	tx->callback = mc_nch_dma_callback;
+	tx->callback_param = req;
+	if (dma_submit_error(dmaengine_submit(tx)))
+		goto unmap;
+	dma_async_issue_pending(c->dma);
+	return true;
+unmap:
+	mc_nch_dma_unmap(c, req);
+	return false;
+}
+
+/* The node-channel work: finish DMA copies, perform queued copies. */
+static void mc_nch_work(struct work_struct *work)
+{
+	struct mc_ctrl *c = container_of(work, struct mc_ctrl, nch_work);
+	struct mc_nch_req *req, *tmp;
+	LIST_HEAD(batch);
+	LIST_HEAD(dma_done);
+
+	spin_lock_bh(&c->nch_lock);
+	list_splice_init(&c->nch_queue, &batch);
+	list_splice_init(&c->nch_dma_done, &dma_done);
+	spin_unlock_bh(&c->nch_lock);
+
+	list_for_each_entry_safe(req, tmp, &dma_done, entry)
+		mc_nch_copy_done(c, req);
+
+	list_for_each_entry_safe(req, tmp, &batch, entry) {
+		if (c->dma && mc_nch_dma_start(c, req))
+			continue;
+		memcpy(mc_mirror_addr(c, req->mirror),
+		       mc_page_addr(c, req->page), PAGE_SIZE);
+		mc_nch_copy_done(c, req);
+	}
+}
+
+/**
+ * mc_nch_copy - queue the mirror copy of a freshly written page
+ * @c: the controller that owns @page
+ * @io: the write; holds a pending reference until the copy is done
+ * @page: local read/write page, already written
+ * @cbe: the page's CBE (LU, index, mirror page, sequence number)
+ *
+ * The copy runs on @c's node-channel work queue while the caller fills the
+ * next page of the bio (claims 6 and 14).
+ */
+void mc_nch_copy(struct mc_ctrl *c, struct mc_io *io, u32 page,
+		 const struct mc_cbe *cbe)
+{
+	struct mc_nch_req *req = mempool_alloc(&c->mc->nch_pool, GFP_NOIO);
+
+	req->io = io;
+	req->c = c;
+	req->page = page;
+	req->mirror = cbe->mirror;
+	req->cbe = *cbe;
+	atomic_inc(&io->pending);
+
+	spin_lock_bh(&c->nch_lock);
+	list_add_tail(&req->entry, &c->nch_queue);
+	spin_unlock_bh(&c->nch_lock);
+	queue_work(c->nch_wq, &c->nch_work);
+}
+
+/* ---- setup ---- */
+
+static bool mc_dma_filter(struct dma_chan *chan, void *param)
+{
+	return true;
+}
+
+static int mc_nch_request_dma(struct mc_ctrl *c, char **error)
+{
+	enum mc_copy_engine engine = c->mc->opts.copy_engine;
+	dma_cap_mask_t mask;
+
+	if (engine == MC_COPY_CPU)
+		return 0;
+	dma_cap_zero(mask);
+	dma_cap_set(DMA_MEMCPY, mask);
+	c->dma = dma_request_channel(mask, mc_dma_filter, NULL);
+	if (c->dma) {
+		DMINFO("ctrl%u: node channel copies with DMA channel %s",
+		       c->id, dma_chan_name(c->dma));
+		return 0;
+	}
+	if (engine == MC_COPY_DMA) {
+		*error = "copy_engine dma: no DMA_MEMCPY channel is available";
+		return -ENODEV;
+	}
+	if (c->id == 0)
+		DMINFO("copy_engine auto: no DMA_MEMCPY channel, the node channel copies with the CPU");
+	return 0;
+}
+
+/**
+ * mc_nch_init - set up @c's node channel and message work queue
+ * @c: the controller
+ * @error: set to a static message on failure
+ *
+ * Return: 0 or a negative errno.
+ */
+int mc_nch_init(struct mc_ctrl *c, char **error)
+{
+	spin_lock_init(&c->nch_lock);
+	INIT_LIST_HEAD(&c->nch_queue);
+	INIT_LIST_HEAD(&c->nch_dma_done);
+	INIT_WORK(&c->nch_work, mc_nch_work);
+	c->nch_wq = alloc_workqueue("mc%u_nch", WQ_MEM_RECLAIM | WQ_UNBOUND |
+				    WQ_HIGHPRI, 1, c->id);
+	c->msg_wq = alloc_workqueue("mc%u_msg", WQ_MEM_RECLAIM | WQ_UNBOUND,
+				    0, c->id);
+	if (!c->nch_wq || !c->msg_wq) {
+		*error = "Cannot allocate node-channel work queues";
+		return -ENOMEM;
+	}
+	return mc_nch_request_dma(c, error);
+}
+
+/* Undo mc_nch_init(); the caller has quiesced all I/O. */
+void mc_nch_exit(struct mc_ctrl *c)
+{
+	if (c->nch_wq)
+		destroy_workqueue(c->nch_wq);
+	if (c->msg_wq)
+		destroy_workqueue(c->msg_wq);
+	if (c->dma)
+		dma_release_channel(c->dma);
+	c->nch_wq = NULL;
+	c->msg_wq = NULL;
+	c->dma = NULL;
+}
