@@ -32,9 +32,9 @@ struct mc_attr {
 #define MC_ATTR_RO(prefix, name)					\
 	static struct mc_attr prefix##_attr_##name =			\
 		__ATTR(name, 0444, prefix##_show_##name, NULL)
-#define MC_ATTR_WO(prefix, name)					\
+#define MC_ATTR_RW(prefix, name)					\
 	static struct mc_attr prefix##_attr_##name =			\
-		__ATTR(name, 0200, NULL, prefix##_store_##name)
+		__ATTR(name, 0644, prefix##_show_##name, prefix##_store_##name)
 
 static ssize_t mc_attr_show(struct kobject *kobj, struct attribute *attr,
 			    char *buf)
@@ -96,16 +96,155 @@ static ssize_t ctrl_show_rw_pages(struct kobject *kobj, char *buf)
 	return sysfs_emit(buf, "%u\n", c->nr_pages - c->mirror_pages);
 }
 
+static ssize_t ctrl_show_dirty_pages(struct kobject *kobj, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", mc_dirty_pages(to_ctrl(kobj)));
+}
+
+static ssize_t ctrl_show_free_pages(struct kobject *kobj, char *buf)
+{
+	struct mc_ctrl *c = to_ctrl(kobj);
+	u32 n;
+
+	spin_lock(&c->lock);
+	n = mc_list_count(&c->lists, MC_L_FREE);
+	spin_unlock(&c->lock);
+	return sysfs_emit(buf, "%u\n", n);
+}
+
+static ssize_t ctrl_show_clean_pages(struct kobject *kobj, char *buf)
+{
+	struct mc_ctrl *c = to_ctrl(kobj);
+	u32 n;
+
+	spin_lock(&c->lock);
+	n = mc_list_count(&c->lists, MC_L_CLEAN);
+	spin_unlock(&c->lock);
+	return sysfs_emit(buf, "%u\n", n);
+}
+
+static ssize_t ctrl_show_mirror_used(struct kobject *kobj, char *buf)
+{
+	struct mc_ctrl *c = to_ctrl(kobj);
+	u32 n;
+
+	spin_lock(&c->mmt_lock);
+	n = c->mmt.nr_pages - c->mmt.nr_free;
+	spin_unlock(&c->mmt_lock);
+	return sysfs_emit(buf, "%u\n", n);
+}
+
+static ssize_t ctrl_show_mirror_total(struct kobject *kobj, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", to_ctrl(kobj)->mmt.nr_pages);
+}
+
+static ssize_t ctrl_show_copy_engine(struct kobject *kobj, char *buf)
+{
+	return sysfs_emit(buf, "%s\n", to_ctrl(kobj)->dma ? "dma" : "cpu");
+}
+
+#define MC_STAT_ATTR(name)						\
+static ssize_t ctrl_show_##name(struct kobject *kobj, char *buf)	\
+{									\
+	return sysfs_emit(buf, "%llu\n",				\
+			  (u64)atomic64_read(&to_ctrl(kobj)->stats.name)); \
+}									\
+MC_ATTR_RO(ctrl, name)
+
+MC_STAT_ATTR(read_hits);
+MC_STAT_ATTR(read_misses);
+MC_STAT_ATTR(write_hits);
+MC_STAT_ATTR(write_misses);
+MC_STAT_ATTR(destaged);
+MC_STAT_ATTR(mirror_acquired);
+MC_STAT_ATTR(mirror_released);
+MC_STAT_ATTR(nch_copies);
+
+static ssize_t ctrl_show_writeback_high(struct kobject *kobj, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(to_ctrl(kobj)->wb_high));
+}
+
+static ssize_t ctrl_show_writeback_low(struct kobject *kobj, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(to_ctrl(kobj)->wb_low));
+}
+
+/*
+ * Set a write-back watermark, in pages.  high must stay above low and at
+ * most the pages that can be dirty; low must stay below high.
+ */
+static ssize_t ctrl_store_wm(struct kobject *kobj, const char *buf,
+			     size_t len, bool high)
+{
+	struct mc_ctrl *c = to_ctrl(kobj);
+	unsigned int v, cap = min(c->rw_pages, c->mmt.nr_pages);
+	int r = kstrtouint(buf, 10, &v);
+
+	if (r)
+		return r;
+	spin_lock(&c->lock);
+	if (high ? (v <= c->wb_low || v > cap) : v >= c->wb_high) {
+		r = -EINVAL;
+	} else if (high) {
+		c->wb_high = v;
+	} else {
+		c->wb_low = v;
+	}
+	spin_unlock(&c->lock);
+	if (r)
+		return r;
+	mc_wb_start(c);
+	return len;
+}
+
+static ssize_t ctrl_store_writeback_high(struct kobject *kobj,
+					 const char *buf, size_t len)
+{
+	return ctrl_store_wm(kobj, buf, len, true);
+}
+
+static ssize_t ctrl_store_writeback_low(struct kobject *kobj,
+					const char *buf, size_t len)
+{
+	return ctrl_store_wm(kobj, buf, len, false);
+}
+
 MC_ATTR_RO(ctrl, state);
 MC_ATTR_RO(ctrl, cache_pages);
 MC_ATTR_RO(ctrl, mirror_pages);
 MC_ATTR_RO(ctrl, rw_pages);
+MC_ATTR_RO(ctrl, dirty_pages);
+MC_ATTR_RO(ctrl, free_pages);
+MC_ATTR_RO(ctrl, clean_pages);
+MC_ATTR_RO(ctrl, mirror_used);
+MC_ATTR_RO(ctrl, mirror_total);
+MC_ATTR_RO(ctrl, copy_engine);
+MC_ATTR_RW(ctrl, writeback_high);
+MC_ATTR_RW(ctrl, writeback_low);
 
 static struct attribute *mc_ctrl_attrs[] = {
 	&ctrl_attr_state.attr,
 	&ctrl_attr_cache_pages.attr,
 	&ctrl_attr_mirror_pages.attr,
 	&ctrl_attr_rw_pages.attr,
+	&ctrl_attr_dirty_pages.attr,
+	&ctrl_attr_free_pages.attr,
+	&ctrl_attr_clean_pages.attr,
+	&ctrl_attr_mirror_used.attr,
+	&ctrl_attr_mirror_total.attr,
+	&ctrl_attr_copy_engine.attr,
+	&ctrl_attr_writeback_high.attr,
+	&ctrl_attr_writeback_low.attr,
+	&ctrl_attr_read_hits.attr,
+	&ctrl_attr_read_misses.attr,
+	&ctrl_attr_write_hits.attr,
+	&ctrl_attr_write_misses.attr,
+	&ctrl_attr_destaged.attr,
+	&ctrl_attr_mirror_acquired.attr,
+	&ctrl_attr_mirror_released.attr,
+	&ctrl_attr_nch_copies.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(mc_ctrl);

@@ -12,7 +12,7 @@ GOOD="16 16 2 /dev/ram0 0 /dev/ram1 1"
 # bad <name> <expected dmesg text> <table>
 bad() {
 	name=$1 want=$2 table=$3
-	dmesg -C
+	dmesg -c > /dev/null
 	if dmsetup create mcbad --table "$table" 2>/dev/null; then
 		fail "$name" "accepted: $table"
 		dmsetup remove mcbad
@@ -71,7 +71,7 @@ bad flush_bad		"Invalid flush_mode"			"0 $L2 mirrorcache $GOOD 2 flush_mode neve
 bad degraded_bad	"Invalid degraded_writes"		"0 $L2 mirrorcache $GOOD 2 degraded_writes maybe"
 bad opt_twice		"Optional argument given twice"		"0 $L2 mirrorcache $GOOD 4 mirror_ratio 30 mirror_ratio 40"
 bad trailing		"Too many arguments"			"0 $L2 mirrorcache $GOOD 2 mirror_ratio 30 junk"
-bad ratio_empty		"empty mirror area"			"0 $L2 mirrorcache $GOOD 2 mirror_ratio 1"
+bad ratio_empty		"mirror_ratio gives an empty mirror area"	"0 $L2 mirrorcache $GOOD 2 mirror_ratio 1"
 bad ratio_too_big	"Cache too small"			"0 $L2 mirrorcache 16 1000 2 /dev/ram0 0 /dev/ram1 1 2 mirror_ratio 90"
 
 # The good line is accepted, so the rejections above are not vacuous.

@@ -1,0 +1,31 @@
+#!/bin/bash
+# Install the Debian packages the build, the tests and the demo need.
+# Idempotent and quick when everything is present.
+#   scripts/setup.sh          everything
+#   scripts/setup.sh --build  only what building the module needs
+set -euo pipefail
+
+BUILD_PKGS="make gcc libc6-dev linux-headers-amd64"
+ALL_PKGS="$BUILD_PKGS linux-image-amd64 qemu-system-x86 busybox-static dmsetup
+	fio e2fsprogs xfsprogs cpio kmod sparse ndctl gnuplot-nox util-linux
+	procps gzip xz-utils zstd"
+
+pkgs=$ALL_PKGS
+[ "${1:-}" = "--build" ] && pkgs=$BUILD_PKGS
+
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "setup: missing packages:$missing (run as root to install)" >&2
+	exit 1
+fi
+echo "setup: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing

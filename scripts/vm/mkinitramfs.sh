@@ -1,0 +1,88 @@
+#!/bin/bash
+# Build build/vm/initramfs.cpio.gz: busybox, dmsetup, fio, filesystem
+# tools, the project's module, the kernel modules the tests need (with
+# their dependencies), the test cases and an /init that runs them.
+#
+# Environment: MC_KVER (kernel version, default: newest 6.1 Debian kernel),
+# MC_KO (the module, default ./dm-mirrorcache.ko), MC_EXTRA_DIR (copied to
+# /extra in the guest).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT_DIR=$PWD
+KVER=${MC_KVER:-$(ls -d /lib/modules/6.1.0-*-amd64 | sort -V | tail -n 1 | xargs basename)}
+KO=${MC_KO:-$ROOT_DIR/dm-mirrorcache.ko}
+OUT=$ROOT_DIR/build/vm
+STAGE=$OUT/root
+
+# Kernel modules loaded by name in the guest; brd and null_blk take
+# parameters, so tests load them (tests/vm/lib.sh: load_mod).
+MODS="dm-mod dm-delay dm-flakey dm-writecache dm-cache dm-cache-smq dm-mirror
+	dm-log dm-region-hash brd null_blk ext4 xfs libnvdimm nd_pmem nfit
+	crc32c_generic crc32c-intel loop"
+BINS="dmsetup fio mke2fs mkfs.ext4 e2fsck fsck.ext4 mkfs.xfs xfs_repair ndctl
+	blkid losetup"
+
+rm -rf "$STAGE"
+mkdir -p "$STAGE"/{bin,sbin,usr/bin,usr/sbin,lib,lib64,etc,proc,sys,dev,tmp,run,mnt,tests,lib/mc-mods}
+
+# busybox with its applets
+cp /bin/busybox "$STAGE/bin/busybox"
+for a in $(/bin/busybox --list); do
+	[ -e "$STAGE/bin/$a" ] || ln -s busybox "$STAGE/bin/$a"
+done
+
+# dynamic binaries and their libraries
+copy_bin() {
+	local src
+	src=$(command -v "$1" 2>/dev/null || true)
+	[ -n "$src" ] || { echo "mkinitramfs: $1 not found" >&2; return 0; }
+	src=$(readlink -f "$src")
+	rm -f "$STAGE/bin/$1"
+	cp "$src" "$STAGE/bin/$1"
+	ldd "$src" 2>/dev/null | grep -oE '/[^ ]+' | while read -r lib; do
+		[ -e "$lib" ] || continue
+		mkdir -p "$STAGE$(dirname "$lib")"
+		cp -L "$lib" "$STAGE$lib"
+	done
+}
+export PATH=$PATH:/sbin:/usr/sbin
+for b in $BINS; do copy_bin "$b"; done
+
+# kernel modules, in dependency order, one .deps file per requested module
+mkdir -p "$STAGE/lib/modules/$KVER"
+for m in $MODS; do
+	deps=$STAGE/lib/mc-mods/$(echo "$m" | tr - _).deps
+	: > "$deps"
+	{ modprobe -S "$KVER" --show-depends "$m" 2>/dev/null || true; } |
+		awk '$1 == "insmod" { print $2 }' | while read -r ko; do
+		base=$(basename "$ko")
+		case "$ko" in
+		*.xz) xz -dc "$ko" > "$STAGE/lib/modules/$KVER/${base%.xz}"; base=${base%.xz} ;;
+		*.zst) zstd -qdc "$ko" > "$STAGE/lib/modules/$KVER/${base%.zst}"; base=${base%.zst} ;;
+		*) cp "$ko" "$STAGE/lib/modules/$KVER/$base" ;;
+		esac
+		echo "/lib/modules/$KVER/$base" >> "$deps"
+	done
+done
+# libnvdimm is hidden from --show-depends by a modprobe rule of ndctl.
+ko=$(find /lib/modules/"$KVER" -name 'libnvdimm.ko*' | head -n 1)
+if [ -n "$ko" ]; then
+	cp "$ko" "$STAGE/lib/modules/$KVER/"
+	{ echo "/lib/modules/$KVER/$(basename "$ko")"; cat "$STAGE/lib/mc-mods/nd_pmem.deps"; } |
+		awk '!seen[$0]++' > "$STAGE/lib/mc-mods/nd_pmem.deps.new"
+	mv "$STAGE/lib/mc-mods/nd_pmem.deps.new" "$STAGE/lib/mc-mods/nd_pmem.deps"
+fi
+
+# the project's module and test cases
+[ -f "$KO" ] && cp "$KO" "$STAGE/lib/dm-mirrorcache.ko"
+cp tests/vm/*.sh "$STAGE/tests/"
+[ -n "${MC_EXTRA_DIR:-}" ] && cp -r "$MC_EXTRA_DIR" "$STAGE/extra"
+
+cp scripts/vm/init "$STAGE/init"
+chmod +x "$STAGE/init"
+echo "root:x:0:0:root:/root:/bin/sh" > "$STAGE/etc/passwd"
+echo "root:x:0:" > "$STAGE/etc/group"
+echo "$KVER" > "$STAGE/etc/kver"
+
+(cd "$STAGE" && find . | cpio -o -H newc --quiet | gzip -1) > "$OUT/initramfs.cpio.gz"
+echo "mkinitramfs: $OUT/initramfs.cpio.gz ($(du -h "$OUT/initramfs.cpio.gz" | cut -f1), kernel $KVER)"

@@ -1,0 +1,96 @@
+#!/bin/bash
+# Boot the test VM (QEMU, TCG) with Debian's 6.1 kernel and our initramfs.
+#
+#   run.sh [--build] --tests "a b" | --tests all   run cases, PASS/FAIL lines
+#   run.sh [--build] --shell                       interactive shell
+#   run.sh [--build] --script name                 run tests/vm/name.sh once
+# Options: --timeout SEC (whole VM), --case-timeout SEC, --mem MB, --smp N,
+#          --nvdimm (emulated persistent memory at /dev/pmem0)
+#
+# The console is streamed and saved to build/vm/console.log.  The exit
+# status is 0 only when the guest reports "VM-RESULT: N passed, 0 failed"
+# (tests) or "VM-SCRIPT-EXIT: 0" (script).  A hung guest is killed.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+ROOT_DIR=$PWD
+OUT=$ROOT_DIR/build/vm
+mkdir -p "$OUT"
+
+BUILD=0 MODE=tests TESTS=all TIMEOUT="" CASE_TIMEOUT=600 MEM=2048 SMP=2 NVDIMM=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--build) BUILD=1 ;;
+	--tests) MODE=tests; TESTS=${2:-all}; shift ;;
+	--shell) MODE=shell ;;
+	--script) MODE=script; TESTS=$2; shift ;;
+	--timeout) TIMEOUT=$2; shift ;;
+	--case-timeout) CASE_TIMEOUT=$2; shift ;;
+	--mem) MEM=$2; shift ;;
+	--smp) SMP=$2; shift ;;
+	--nvdimm) NVDIMM=1 ;;
+	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+[ -n "$TESTS" ] || TESTS=all
+
+KVER=${MC_KVER:-$(ls -d /lib/modules/6.1.0-*-amd64 | sort -V | tail -n 1 | xargs basename)}
+KERNEL=/boot/vmlinuz-$KVER
+[ -r "$KERNEL" ] || { echo "run.sh: no $KERNEL (run scripts/setup.sh)"; exit 1; }
+
+if [ $BUILD = 1 ]; then
+	make -s -C "$ROOT_DIR" module KDIR="/lib/modules/$KVER/build" >/dev/null || {
+		echo "FAIL: vm/build (module build failed)"; exit 1; }
+fi
+MC_KVER=$KVER bash scripts/vm/mkinitramfs.sh || exit 1
+
+ncases=1
+if [ "$MODE" = tests ]; then
+	TESTS=$(echo "$TESTS" | tr ' ' ',')
+	[ "$TESTS" = all ] && ncases=$(ls tests/vm/*.sh | grep -vc -e '/lib.sh$' -e '/_') ||
+		ncases=$(echo "$TESTS" | tr ',' '\n' | grep -c .)
+fi
+[ -n "$TIMEOUT" ] || TIMEOUT=$((120 + CASE_TIMEOUT * ncases))
+
+ACCEL="-accel tcg,thread=multi"
+if [ -w /dev/kvm ] && qemu-system-x86_64 -accel kvm -machine none -display none -S -monitor none </dev/null >/dev/null 2>&1 & sleep 1; kill $! 2>/dev/null; wait $! 2>/dev/null; [ -w /dev/kvm ] && [ "${MC_KVM:-0}" = 1 ]; then
+	ACCEL="-accel kvm"
+fi
+MACHINE="-machine pc -m $MEM"
+if [ $NVDIMM = 1 ]; then
+	MACHINE="-machine pc,nvdimm=on -m $MEM,slots=2,maxmem=$((MEM + 2048))M
+		-object memory-backend-ram,id=nv0,size=512M -device nvdimm,memdev=nv0"
+fi
+APPEND="console=ttyS0 panic=-1 loglevel=4 mc.mode=$MODE mc.tests=$TESTS mc.timeout=$CASE_TIMEOUT"
+
+# shellcheck disable=SC2086
+QEMU=(qemu-system-x86_64 $ACCEL -cpu max -smp "$SMP" $MACHINE -nographic
+	-no-reboot -kernel "$KERNEL" -initrd "$OUT/initramfs.cpio.gz"
+	-append "$APPEND" -nic none)
+
+if [ "$MODE" = shell ]; then
+	exec "${QEMU[@]}"
+fi
+
+LOG=$OUT/console.log
+timeout --kill-after=10 "$TIMEOUT" "${QEMU[@]}" </dev/null 2>&1 | tr -d '\r' | tee "$LOG"
+qrc=${PIPESTATUS[0]}
+
+if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+	echo "FAIL: vm/harness (VM timed out after ${TIMEOUT}s)"
+	exit 1
+fi
+if grep -q "Kernel panic" "$LOG"; then
+	echo "FAIL: vm/harness (kernel panic)"
+	exit 1
+fi
+if [ "$MODE" = script ]; then
+	grep -q "^VM-SCRIPT-EXIT: 0$" "$LOG"
+	exit $?
+fi
+res=$(grep -a "^VM-RESULT:" "$LOG" | tail -n 1)
+if [ -z "$res" ]; then
+	echo "FAIL: vm/harness (no VM-RESULT line: the guest died)"
+	exit 1
+fi
+echo "$res" | grep -q " 0 failed$"

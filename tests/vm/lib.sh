@@ -1,0 +1,84 @@
+#!/bin/sh
+# Helpers for VM test cases.  A case sources this file, asserts with the
+# helpers below and ends with `finish`.  Every check prints exactly one
+# line, PASS: vm/<case>/<check> or FAIL: vm/<case>/<check> (<reason>).
+
+CASE=${MC_CASE:-$(basename "$0" .sh)}
+KVER=$(cat /etc/kver)
+NFAIL=0
+
+pass() { echo "PASS: vm/$CASE/$1"; }
+fail() { echo "FAIL: vm/$CASE/$1 (${2:-failed})"; NFAIL=$((NFAIL + 1)); }
+
+# assert_eq <actual> <expected> <check>
+assert_eq() {
+	if [ "$1" = "$2" ]; then pass "$3"; else fail "$3" "got '$1', want '$2'"; fi
+}
+
+# assert_ok <check> <command...>: the command succeeds
+assert_ok() {
+	n=$1; shift
+	if "$@" > /tmp/assert.out 2>&1; then pass "$n"; else fail "$n" "'$*' failed: $(tail -2 /tmp/assert.out | tr '\n' ' ')"; fi
+}
+
+# assert_fail <check> <command...>: the command fails
+assert_fail() {
+	n=$1; shift
+	if "$@" > /tmp/assert.out 2>&1; then fail "$n" "'$*' succeeded"; else pass "$n"; fi
+}
+
+finish() { [ $NFAIL -eq 0 ]; exit $?; }
+
+# load_mod <name> [params...]: insmod with dependencies, once.
+load_mod() {
+	m=$(echo "$1" | tr - _); shift
+	[ -d /sys/module/$m ] && return 0
+	deps=/lib/mc-mods/$m.deps
+	[ -s $deps ] || { echo "load_mod: no module $m" >&2; return 1; }
+	last=$(tail -n 1 $deps)
+	for ko in $(cat $deps); do
+		n=$(basename $ko .ko | tr - _)
+		[ -d /sys/module/$n ] && continue
+		if [ "$ko" = "$last" ]; then insmod $ko "$@"; else insmod $ko; fi || return 1
+	done
+}
+
+# brd_setup <count> <size_kib>: fresh RAM disks /dev/ram0..
+brd_setup() {
+	if [ -d /sys/module/brd ]; then rmmod brd || return 1; fi
+	load_mod brd rd_nr=$1 rd_size=$2 max_part=0 || return 1
+	i=0
+	while [ ! -b /dev/ram$(($1 - 1)) ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+}
+
+mc_load() {
+	[ -d /sys/module/dm_mirrorcache ] || insmod /lib/dm-mirrorcache.ko
+}
+
+# sysfs_dm <name>: /sys/block/dm-N of a dm device
+sysfs_dm() {
+	for d in /sys/block/dm-*; do
+		[ "$(cat $d/dm/name 2>/dev/null)" = "$1" ] && { echo $d; return 0; }
+	done
+	return 1
+}
+
+# flushbufs <dev...>: drop the buffer cache of block devices
+flushbufs() {
+	for d in "$@"; do blockdev --flushbufs $d; done
+}
+
+# slab_snapshot <file>: "<cache> <active objects>" per slab cache
+slab_snapshot() {
+	awk 'NR > 2 { print $1, $2 }' /proc/slabinfo | sort > "$1"
+}
+
+# slab_compare <before> <after>: fail when a cache grew by more than
+# 64 objects and 10%
+slab_compare() {
+	join "$1" "$2" | awk '{ d = $3 - $2; if (d > 64 && d > $2 / 10) { print "slab grew:", $1, $2, "->", $3; bad = 1 } } END { exit bad }'
+}
+
+meminfo_free_pages() {
+	awk '/^MemFree:/ { print int($2 / 4) }' /proc/meminfo
+}
