@@ -166,6 +166,7 @@ struct mc_stats {
  * @wb_wait: woken when write-back completes
  * @mmt_lock: protects @mmt
  * @mmt: the mirror management table of the peer's mirror area
+ * @mirror_gen: counts mirror page releases (see mc_write_get_mirror())
  * @wq: runs @io_work (parked bios, completions) and @wb_work
  * @done_lock: protects @done; taken from interrupt context
  * @done: write-back and fill bios completed by the LUs
@@ -204,6 +205,7 @@ struct mc_ctrl {
 
 	spinlock_t mmt_lock;
 	struct mmt mmt;
+	atomic64_t mirror_gen;
 
 	struct workqueue_struct *wq;
 	struct work_struct io_work;

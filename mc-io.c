@@ -32,6 +32,9 @@
 
 enum { MC_STEP_DONE, MC_STEP_PARKED };
 
+/* mc_write_take(): the caller must acquire a mirror page first */
+#define MC_NEED_MIRROR	(MC_LIST_NIL - 1)
+
 /* Copy one page between the bio data at @iter and @buf. */
 static void mc_bio_copy(struct bio *bio, struct bvec_iter *iter, void *buf,
 			bool to_bio)
@@ -214,6 +217,7 @@ static int mc_read_page(struct mc_io *io, struct bio *bio)
 	u64 index = io->first + io->done;
 	u32 pages[MC_FILL_MAX], n, p;
 	struct mc_pmeta *m;
+	bool kick;
 
 	spin_lock(&c->lock);
 	p = mc_hash_lookup(&c->hash, mc_hash_key(io->lun->id, index));
@@ -254,7 +258,10 @@ static int mc_read_page(struct mc_io *io, struct bio *bio)
 
 	spin_lock(&c->lock);
 	m->readers--;
+	kick = !m->readers && !bio_list_empty(&c->parked);
 	spin_unlock(&c->lock);
+	if (kick)
+		mc_kick(c);	/* the page may be what a parked bio waits for */
 	return MC_STEP_DONE;
 }
 
@@ -284,7 +291,8 @@ static void mc_dirty_page(struct mc_ctrl *c, u32 p, struct mc_cbe *cbe)
 
 /*
  * Find or allocate the page for the write and give it a mirror page.
- * c->lock held.  Returns the page, or MC_LIST_NIL after parking the bio.
+ * c->lock held.  Returns the page, MC_NEED_MIRROR, or MC_LIST_NIL after
+ * parking the bio.
  * *@spare is a mirror page acquired earlier; it is consumed or left for the
  * caller to release.
  */
@@ -301,7 +309,7 @@ static u32 mc_write_take(struct mc_io *io, struct bio *bio, u32 *spare,
 	if (*hit && c->meta[p].mirror != MC_CBE_NO_MIRROR)
 		return p;	/* a dirty page keeps its mirror page */
 	if (*spare == MMT_NIL)
-		return MC_LIST_NIL - 1;	/* caller acquires a mirror page */
+		return MC_NEED_MIRROR;
 	if (!*hit) {
 		p = mc_alloc_page(c);
 		if (p == MC_LIST_NIL)
@@ -320,37 +328,54 @@ park:
 	return MC_LIST_NIL;
 }
 
+/*
+ * Acquire a mirror page outside c->lock (mirror_alloc message mode waits
+ * for the peer's reply), then retake the lock.  Returns false after
+ * parking the bio when the mirror area is full.  A release that slips in
+ * between the failed acquisition and the parking changes mirror_gen, and
+ * the acquisition is retried, so a parked bio always has a release ahead.
+ */
+static bool mc_write_get_mirror(struct mc_ctrl *c, struct bio *bio, u32 *spare)
+	__releases(&c->lock) __acquires(&c->lock)
+{
+	u64 gen;
+
+	do {
+		gen = atomic64_read(&c->mirror_gen);
+		spin_unlock(&c->lock);
+		*spare = mc_mirror_get(c);
+		spin_lock(&c->lock);
+		if (*spare != MMT_NIL)
+			return true;
+	} while (gen != atomic64_read(&c->mirror_gen));
+	mc_park(c, bio);
+	return false;
+}
+
 static int mc_write_page(struct mc_io *io, struct bio *bio)
 {
 	struct mc_ctrl *c = io->c;
-	bool msg = c->mc->opts.mirror_alloc == MC_ALLOC_MESSAGE;
 	u32 spare = MMT_NIL, p;
 	struct mc_cbe cbe;
 	bool hit;
 
 	spin_lock(&c->lock);
-	for (;;) {
-		p = mc_write_take(io, bio, &spare, &hit);
-		if (p != MC_LIST_NIL - 1)
-			break;
-		/* No mirror page yet: acquire one (message mode may sleep). */
-		if (msg)
-			spin_unlock(&c->lock);
-		spare = mc_mirror_get(c);
-		if (msg)
-			spin_lock(&c->lock);
-		if (spare == MMT_NIL) {
-			mc_park(c, bio);
+	p = mc_write_take(io, bio, &spare, &hit);
+	while (p == MC_NEED_MIRROR) {
+		if (!mc_write_get_mirror(c, bio, &spare)) {
 			p = MC_LIST_NIL;
 			break;
 		}
+		p = mc_write_take(io, bio, &spare, &hit);
 	}
 	if (p != MC_LIST_NIL)
 		mc_dirty_page(c, p, &cbe);
 	spin_unlock(&c->lock);
 
-	if (spare != MMT_NIL)
+	if (spare != MMT_NIL) {
 		mc_mirror_put(c, spare);	/* lost a race; not needed */
+		mc_kick(c);
+	}
 	if (p == MC_LIST_NIL) {
 		mc_wb_start(c);
 		return MC_STEP_PARKED;

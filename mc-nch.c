@@ -156,6 +156,7 @@ void mc_mirror_put(struct mc_ctrl *c, u32 m)
 	else
 		mc_mmt_put(c, m);
 	atomic64_inc(&c->stats.mirror_released);
+	atomic64_inc(&c->mirror_gen);
 }
 
 /* ---- copies ---- */

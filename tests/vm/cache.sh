@@ -103,12 +103,14 @@ dd if=/tmp/f of=/dev/mapper/mc0 bs=4096 seek=100 oflag=direct conv=fsync 2>/dev/
 flushbufs /dev/ram0
 dd if=/dev/ram0 of=/tmp/f2 bs=4096 skip=100 count=16 2>/dev/null
 cmp -s /tmp/f /tmp/f2 && pass ${ALLOC}_fsync_destage || fail ${ALLOC}_fsync_destage "fsync'd data not on LU"
-# FUA (O_DSYNC direct write) goes through to the LU.
-dd if=/dev/urandom of=/tmp/g bs=4096 count=8 2>/dev/null
-dd if=/tmp/g of=/dev/mapper/mc0 bs=4096 seek=$((S0 / 8 + 10)) oflag=direct,dsync 2>/dev/null
+# FUA (an O_SYNC direct write) goes through to the LU before it completes.
+D1=$(sysv 1 destaged)
+fio --name=fua --filename=/dev/mapper/mc0 --rw=write --bs=4k --size=32k \
+	--offset=$(( (S0 / 8 + 10) * 4096 )) --direct=1 --sync=1 --ioengine=psync \
+	--verify=pattern --verify_pattern=0x5a --do_verify=0 --output=/tmp/fio4.log
 flushbufs /dev/ram1
-dd if=/dev/ram1 of=/tmp/g2 bs=4096 skip=10 count=8 2>/dev/null
-cmp -s /tmp/g /tmp/g2 && pass ${ALLOC}_fua_destage || fail ${ALLOC}_fua_destage "FUA data not on LU"
+assert_eq "$(dd if=/dev/ram1 bs=4096 skip=10 count=8 2>/dev/null | od -An -tx1 -v | tr -s ' \n' '\n\n' | grep . | sort -u)" 5a ${ALLOC}_fua_destage
+[ "$(sysv 1 destaged)" -ge $((D1 + 8)) ] && pass ${ALLOC}_fua_counted || fail ${ALLOC}_fua_counted "destaged $D1 -> $(sysv 1 destaged)"
 dmsetup remove mc0
 
 # flush_mode mirror: a flush does not destage; the data stays mirrored.
