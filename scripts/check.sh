@@ -3,6 +3,7 @@
 # Collects every PASS:/FAIL: line and ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
+make -s clean >/dev/null 2>&1	# a fresh W=1 build below, and no stale logs
 mkdir -p build
 LOG=build/check.log
 : > "$LOG"
@@ -21,7 +22,6 @@ stage unit make -s unit
 
 echo "== build/module-W1"
 KDIR=$(bash scripts/kdir.sh)
-make -s clean >/dev/null 2>&1
 if make -s module W=1 KDIR="$KDIR" > build/build.log 2>&1; then
 	n=$(grep -c 'warning:' build/build.log)
 	if [ "$n" = 0 ]; then
