@@ -26,6 +26,8 @@
 #include <linux/mempool.h>
 #include <linux/wait.h>
 
+#include <linux/bio.h>
+
 #include "lib/mc_mmt.h"
 #include "lib/mc_cbe.h"
 #include "lib/mc_hash.h"
@@ -99,6 +101,7 @@ enum {
 #define MC_PF_FILLING	0x01	/* a read from the LU fills the page */
 #define MC_PF_WB	0x02	/* under write-back */
 #define MC_PF_FILL_ERR	0x04	/* the fill failed */
+#define MC_PF_RELINKED	0x08	/* a mirror-area page relinked by degrade */
 
 /**
  * struct mc_pmeta - per-page state of a read/write-area page (the local CBE)
@@ -106,6 +109,7 @@ enum {
  * @seq: sequence number of the newest write into the page
  * @wb_seq: @seq when the running write-back started
  * @dirty_since: sequence number of the oldest write not yet on the LU
+ * @mseq: for a relinked page, the sequence number in its mirror CBE
  * @mirror: the page's mirror page in the peer's mirror area, or
  *	MC_CBE_NO_MIRROR
  * @state: enum mc_cbe_state (free, clean or dirty)
@@ -119,6 +123,7 @@ struct mc_pmeta {
 	u64 seq;
 	u64 wb_seq;
 	u64 dirty_since;
+	u64 mseq;
 	u32 mirror;
 	u8 state;
 	u8 lun;
@@ -152,8 +157,14 @@ struct mc_stats {
  * @pages: the cache memory, @nr_pages pages
  * @mirror_cbe: encoded CBEs of the mirror area's pages, written by the
  *	peer's node channel next to each mirror copy
+ * @alive_lock: taken for write to fail the controller, for read by the
+ *	node channel around the completion mark of a mirror copy
+ * @solo: the peer is failed: no mirroring
+ * @wt_forced: writes are write-through (failback destage phase)
+ * @stepping: bio steps running on this controller
  * @lock: protects @meta, @hash, @lists, @seq, @parked, @flushes, @wb_*
- * @meta: @rw_pages local CBEs
+ * @meta: local CBEs of all @nr_pages pages (mirror-area pages are used
+ *	only when relinked after the peer failed)
  * @hash: (LU, page index) -> read/write-area page
  * @lists: free list, clean LRU, dirty list
  * @seq: last write sequence number handed out
@@ -171,6 +182,8 @@ struct mc_stats {
  * @done_lock: protects @done; taken from interrupt context
  * @done: write-back and fill bios completed by the LUs
  * @wb_active: write-back runs until @wb_low is reached
+ * @lu_inflight: fill and write-back bios at the LUs
+ * @relinked_left: relinked mirror-area pages not yet destaged
  * @nch_wq: the node-channel work queue
  * @nch_lock: protects @nch_queue
  * @nch_queue: mirror copies to perform
@@ -190,6 +203,10 @@ struct mc_ctrl {
 	struct page **pages;
 	struct mc_cbe_raw *mirror_cbe;
 
+	rwlock_t alive_lock;
+	bool solo;
+	bool wt_forced;
+	atomic_t stepping;
 	spinlock_t lock;
 	struct mc_pmeta *meta;
 	struct mc_hash hash;
@@ -212,6 +229,8 @@ struct mc_ctrl {
 	struct work_struct wb_work;
 	spinlock_t done_lock;
 	struct bio_list done;
+	atomic_t lu_inflight;
+	u32 relinked_left;
 	bool wb_active;
 
 	struct workqueue_struct *nch_wq;
@@ -237,6 +256,8 @@ struct mc_ctrl {
  * @status: first error
  * @iter: position in the bio's data of page @done
  * @flush_seq: for flushes and FUA writes: destage up to this sequence
+ * @redrive: the controller failed under the bio: run it again through the
+ *	survivor
  */
 struct mc_io {
 	struct mc_ctrl *c;
@@ -248,6 +269,7 @@ struct mc_io {
 	blk_status_t status;
 	struct bvec_iter iter;
 	u64 flush_seq;
+	bool redrive;
 };
 
 /**
@@ -270,6 +292,24 @@ struct mc_lun {
 	struct kobject kobj;
 };
 
+enum mc_failback_phase { MC_FB_NONE, MC_FB_DESTAGE, MC_FB_SWITCH };
+
+/**
+ * struct mc_failover - what the last failover did
+ * @relinked: mirror pages relinked into the survivor's hash
+ * @invalid: mirror CBEs that did not decode (torn or foreign)
+ * @superseded: older copies of a block that a newer copy replaced
+ * @luns: LUs taken over
+ * @stall_us: how long new bios were held
+ */
+struct mc_failover {
+	u32 relinked;
+	u32 invalid;
+	u32 superseded;
+	u32 luns;
+	u64 stall_us;
+};
+
 /**
  * struct mc_target - one dm-mirrorcache target instance
  * @ti: the dm target
@@ -286,6 +326,20 @@ struct mc_lun {
  *	directory over when a reloaded table replaces this one
  * @bs: bios for fills and write-back
  * @nch_pool: node-channel copy requests
+ * @gate_lock: protects @frozen and @held
+ * @frozen: a failover or failback switch runs: hold bios
+ * @held: bios held at the gate or waiting for a re-drive
+ * @wq: runs @redrive_work
+ * @redrive_work: runs @held when not frozen
+ * @active_ios: bios started and not yet handed back
+ * @idle_wait: woken when @active_ios drops to zero
+ * @redriven: bios run again after a failure
+ * @fo: the last failover
+ * @failovers: failovers so far
+ * @relinked_total: pages relinked by all failovers
+ * @failbacks: recoveries so far
+ * @failback_stall_us: how long the last failback held new bios
+ * @failback_phase: enum mc_failback_phase
  */
 struct mc_target {
 	struct dm_target *ti;
@@ -301,6 +355,21 @@ struct mc_target {
 	struct list_head list;
 	struct bio_set bs;
 	mempool_t nch_pool;
+
+	spinlock_t gate_lock;
+	bool frozen;
+	struct bio_list held;
+	struct workqueue_struct *wq;
+	struct work_struct redrive_work;
+	atomic_t active_ios;
+	wait_queue_head_t idle_wait;
+	atomic64_t redriven;
+	struct mc_failover fo;
+	u64 failovers;
+	u64 relinked_total;
+	u64 failbacks;
+	u64 failback_stall_us;
+	int failback_phase;
 };
 
 static inline struct mc_ctrl *mc_peer(struct mc_ctrl *c)
@@ -316,6 +385,25 @@ static inline struct mc_io *mc_io_of(struct bio *bio)
 static inline struct bio *mc_bio_of(struct mc_io *io)
 {
 	return dm_bio_from_per_bio_data(io, sizeof(struct mc_io));
+}
+
+/* The controller has not failed; a copy out of its memory was valid. */
+static inline bool mc_ctrl_alive(struct mc_ctrl *c)
+{
+	bool alive;
+
+	read_lock(&c->alive_lock);
+	alive = c->state == MC_CTRL_ONLINE;
+	read_unlock(&c->alive_lock);
+	return alive;
+}
+
+/* Writes complete only once on the LU: degraded, or failing back. */
+static inline bool mc_ctrl_writethrough(struct mc_ctrl *c)
+{
+	return READ_ONCE(c->wt_forced) ||
+	       (READ_ONCE(c->solo) &&
+		c->mc->opts.degraded_writes == MC_DEGRADED_WRITETHROUGH);
 }
 
 static inline void *mc_page_addr(struct mc_ctrl *c, u32 page)
@@ -343,11 +431,16 @@ const char *mc_state_name(enum mc_ctrl_state state);
 int mc_ctrl_init(struct mc_ctrl *c, struct mc_target *mc, unsigned int id,
 		 char **error);
 void mc_ctrl_exit(struct mc_ctrl *c);
+void mc_ctrl_reset_tables(struct mc_ctrl *c);
+void mc_ctrl_reset_mmt(struct mc_ctrl *c);
 void mc_ctrls_size_mirrors(struct mc_target *mc);
 int mc_ctrl_check_sizes(struct mc_target *mc, char **error);
 
 /* mc-io.c */
 struct mc_lun *mc_lun_of(struct mc_target *mc, sector_t sector);
+void mc_io_start(struct mc_target *mc, struct bio *bio);
+void mc_flush_start(struct mc_target *mc, struct bio *bio);
+void mc_io_put(struct mc_target *mc);
 int mc_io_map(struct mc_target *mc, struct bio *bio);
 void mc_io_work(struct work_struct *work);
 void mc_io_complete(struct mc_io *io);
@@ -361,7 +454,7 @@ void mc_nch_exit(struct mc_ctrl *c);
 u32 mc_mirror_get(struct mc_ctrl *c);
 void mc_mirror_put(struct mc_ctrl *c, u32 m);
 void mc_nch_copy(struct mc_ctrl *c, struct mc_io *io, u32 page,
-		 const struct mc_cbe *cbe);
+		 const struct mc_cbe *cbe, u32 old_mirror);
 int mc_nch_pool_init(struct mc_target *mc);
 
 /* mc-wb.c */
@@ -372,6 +465,14 @@ void mc_wb_flush(struct mc_ctrl *c, struct bio *bio);
 void mc_wb_check_flushes(struct mc_ctrl *c);
 void mc_wb_drain(struct mc_ctrl *c);
 u32 mc_dirty_pages(struct mc_ctrl *c);
+
+/* mc-fail.c */
+bool mc_gate_hold(struct mc_target *mc, struct bio *bio);
+void mc_redrive(struct mc_target *mc, struct bio *bio);
+int mc_fail_ctrl(struct mc_target *mc, unsigned int id);
+int mc_recover_ctrl(struct mc_target *mc, unsigned int id);
+int mc_fail_init(struct mc_target *mc);
+void mc_fail_exit(struct mc_target *mc);
 
 /* mc-sysfs.c */
 void mc_sysfs_register(struct mc_target *mc);

@@ -126,7 +126,7 @@ static void mc_ctrl_free_tables(struct mc_ctrl *c)
  */
 static int mc_ctrl_alloc_tables(struct mc_ctrl *c)
 {
-	unsigned int nr = c->rw_pages;
+	unsigned int nr = c->nr_pages;	/* mirror-area pages get relinked */
 	unsigned int nb = mc_hash_buckets(nr);
 	unsigned int nm = mc_peer(c)->mirror_pages;
 	u32 *bucket, *hnext, *prev, *lnext, *link;
@@ -155,23 +155,50 @@ static int mc_ctrl_alloc_tables(struct mc_ctrl *c)
 		mc_ctrl_free_tables(c);
 		return -ENOMEM;
 	}
-	mc_hash_init(&c->hash, nb, nr, bucket, hnext, key);
-	mc_lists_init(&c->lists, nr, prev, lnext, on);
+	c->hash.nr_buckets = nb;
 	mmt_init(&c->mmt, nm, link);
 	return 0;
 }
 
-/* Every read/write page starts free; its struct page remembers its index. */
-static void mc_ctrl_reset_pages(struct mc_ctrl *c)
+/**
+ * mc_ctrl_reset_tables - empty the cache: every read/write page free,
+ *	every mirror-area page idle, hash and lists empty
+ * @c: the controller; nothing may use its tables
+ *
+ * Each struct page remembers its index.  Used at start and at recovery.
+ */
+void mc_ctrl_reset_tables(struct mc_ctrl *c)
 {
 	u32 i;
 
-	for (i = 0; i < c->rw_pages; i++) {
-		c->meta[i].state = MC_CBE_FREE;
+	memset(c->meta, 0, c->nr_pages * sizeof(*c->meta));
+	mc_hash_init(&c->hash, c->hash.nr_buckets, c->nr_pages, c->hash.bucket,
+		     c->hash.next, c->hash.key);
+	mc_lists_init(&c->lists, c->nr_pages, c->lists.prev, c->lists.next,
+		      c->lists.on);
+	memset(c->mirror_cbe, 0, c->mirror_pages * sizeof(*c->mirror_cbe));
+	c->wb_inflight = 0;
+	c->wb_active = false;
+	for (i = 0; i < c->nr_pages; i++) {
 		c->meta[i].mirror = MC_CBE_NO_MIRROR;
 		set_page_private(c->pages[i], i);
-		mc_list_add_tail(&c->lists, MC_L_FREE, i);
+		if (i < c->rw_pages)
+			mc_list_add_tail(&c->lists, MC_L_FREE, i);
 	}
+}
+
+/**
+ * mc_ctrl_reset_mmt - rebuild the mirror management table (claims 2, 10)
+ * @c: the controller
+ *
+ * The peer has told its size again: the table covers the mirror area the
+ * peer reserved for @c, with every page open.
+ */
+void mc_ctrl_reset_mmt(struct mc_ctrl *c)
+{
+	spin_lock(&c->mmt_lock);
+	mmt_init(&c->mmt, mc_peer(c)->mirror_pages, c->mmt.link);
+	spin_unlock(&c->mmt_lock);
 }
 
 /* Write-back thresholds: 50% and 25% of the pages that can be dirty. */
@@ -217,6 +244,7 @@ int mc_ctrl_init(struct mc_ctrl *c, struct mc_target *mc, unsigned int id,
 	c->rw_pages = c->nr_pages - c->mirror_pages;
 	spin_lock_init(&c->lock);
 	spin_lock_init(&c->mmt_lock);
+	rwlock_init(&c->alive_lock);
 	bio_list_init(&c->parked);
 	bio_list_init(&c->flushes);
 	init_waitqueue_head(&c->wb_wait);
@@ -231,7 +259,7 @@ int mc_ctrl_init(struct mc_ctrl *c, struct mc_target *mc, unsigned int id,
 		*error = "Cannot allocate cache tables";
 		return -ENOMEM;
 	}
-	mc_ctrl_reset_pages(c);
+	mc_ctrl_reset_tables(c);
 	mc_ctrl_set_watermarks(c);
 	if (mc_ctrl_alloc_wq(c)) {
 		*error = "Cannot allocate controller work queue";

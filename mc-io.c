@@ -137,6 +137,8 @@ void mc_io_endio(struct bio *bio)
 	spin_lock_irqsave(&c->done_lock, flags);
 	bio_list_add(&c->done, bio);
 	spin_unlock_irqrestore(&c->done_lock, flags);
+	if (atomic_dec_and_test(&c->lu_inflight))
+		wake_up_all(&c->wb_wait);
 	mc_kick(c);
 }
 
@@ -153,6 +155,7 @@ static void mc_fill_submit(struct mc_io *io, u32 *pages, u32 n, u64 index)
 	bio->bi_private = c;
 	for (i = 0; i < n; i++)
 		__bio_add_page(bio, c->pages[pages[i]], PAGE_SIZE, 0);
+	atomic_inc(&c->lu_inflight);
 	submit_bio_noacct(bio);
 }
 
@@ -171,6 +174,10 @@ static void mc_fill_complete(struct mc_ctrl *c, struct bio *bio)
 	struct bio_vec *bv;
 	u32 p;
 
+	if (READ_ONCE(c->state) != MC_CTRL_ONLINE) {
+		bio_put(bio);	/* a failed controller's tables are dead */
+		return;
+	}
 	spin_lock(&c->lock);
 	bio_for_each_segment_all(bv, bio, iter) {
 		p = page_private(bv->bv_page);
@@ -255,6 +262,8 @@ static int mc_read_page(struct mc_io *io, struct bio *bio)
 
 	mc_bio_copy(bio, &io->iter, mc_page_addr(c, p), true);
 	atomic64_inc(&c->stats.read_hits);
+	if (unlikely(!mc_ctrl_alive(c)))
+		io->redrive = true;	/* the copy may hold the poison */
 
 	spin_lock(&c->lock);
 	m->readers--;
@@ -290,14 +299,16 @@ static void mc_dirty_page(struct mc_ctrl *c, u32 p, struct mc_cbe *cbe)
 }
 
 /*
- * Find or allocate the page for the write and give it a mirror page.
+ * Find or allocate the page for the write and give it a new mirror page.
  * c->lock held.  Returns the page, MC_NEED_MIRROR, or MC_LIST_NIL after
- * parking the bio.
- * *@spare is a mirror page acquired earlier; it is consumed or left for the
- * caller to release.
+ * parking the bio.  *@spare is a mirror page acquired earlier and is
+ * consumed; the page's previous mirror page goes to *@old, to be released
+ * once the new copy is complete (copy-on-write: an interrupted copy never
+ * damages the mirror of older acknowledged data).  A controller whose peer
+ * failed (solo) writes without a mirror.
  */
 static u32 mc_write_take(struct mc_io *io, struct bio *bio, u32 *spare,
-			 bool *hit)
+			 u32 *old, bool *hit)
 {
 	struct mc_ctrl *c = io->c;
 	u64 index = io->first + io->done;
@@ -306,9 +317,7 @@ static u32 mc_write_take(struct mc_io *io, struct bio *bio, u32 *spare,
 	*hit = p != MC_HASH_NIL;
 	if (*hit && (c->meta[p].flags & MC_PF_FILLING))
 		goto park;
-	if (*hit && c->meta[p].mirror != MC_CBE_NO_MIRROR)
-		return p;	/* a dirty page keeps its mirror page */
-	if (*spare == MMT_NIL)
+	if (*spare == MMT_NIL && !c->solo)
 		return MC_NEED_MIRROR;
 	if (!*hit) {
 		p = mc_alloc_page(c);
@@ -320,6 +329,7 @@ static u32 mc_write_take(struct mc_io *io, struct bio *bio, u32 *spare,
 		};
 		mc_hash_insert(&c->hash, p, mc_hash_key(io->lun->id, index));
 	}
+	*old = c->meta[p].mirror;
 	c->meta[p].mirror = *spare;
 	*spare = MMT_NIL;
 	return p;
@@ -355,25 +365,25 @@ static bool mc_write_get_mirror(struct mc_ctrl *c, struct bio *bio, u32 *spare)
 static int mc_write_page(struct mc_io *io, struct bio *bio)
 {
 	struct mc_ctrl *c = io->c;
-	u32 spare = MMT_NIL, p;
+	u32 spare = MMT_NIL, old = MC_CBE_NO_MIRROR, p;
 	struct mc_cbe cbe;
 	bool hit;
 
 	spin_lock(&c->lock);
-	p = mc_write_take(io, bio, &spare, &hit);
+	p = mc_write_take(io, bio, &spare, &old, &hit);
 	while (p == MC_NEED_MIRROR) {
 		if (!mc_write_get_mirror(c, bio, &spare)) {
 			p = MC_LIST_NIL;
 			break;
 		}
-		p = mc_write_take(io, bio, &spare, &hit);
+		p = mc_write_take(io, bio, &spare, &old, &hit);
 	}
 	if (p != MC_LIST_NIL)
 		mc_dirty_page(c, p, &cbe);
 	spin_unlock(&c->lock);
 
 	if (spare != MMT_NIL) {
-		mc_mirror_put(c, spare);	/* lost a race; not needed */
+		mc_mirror_put(c, spare);	/* became solo meanwhile */
 		mc_kick(c);
 	}
 	if (p == MC_LIST_NIL) {
@@ -382,7 +392,13 @@ static int mc_write_page(struct mc_io *io, struct bio *bio)
 	}
 	atomic64_inc(hit ? &c->stats.write_hits : &c->stats.write_misses);
 	mc_bio_copy(bio, &io->iter, mc_page_addr(c, p), false);
-	mc_nch_copy(c, io, p, &cbe);
+	if (cbe.mirror != MC_CBE_NO_MIRROR) {
+		mc_nch_copy(c, io, p, &cbe, old);
+	} else {
+		spin_lock(&c->lock);	/* solo: nothing to mirror */
+		c->meta[p].busy--;
+		spin_unlock(&c->lock);
+	}
 	return MC_STEP_DONE;
 }
 
@@ -398,29 +414,56 @@ static int mc_write_page(struct mc_io *io, struct bio *bio)
 void mc_io_complete(struct mc_io *io)
 {
 	struct bio *bio = mc_bio_of(io);
+	struct mc_ctrl *c = io->c;
 
-	if (!io->status && (bio->bi_opf & REQ_FUA) &&
-	    io->c->mc->opts.flush_mode == MC_FLUSH_DESTAGE) {
+	if (unlikely(io->redrive)) {
+		mc_redrive(c->mc, bio);
+		return;
+	}
+	if (!io->status && bio_data_dir(bio) == WRITE &&
+	    (((bio->bi_opf & REQ_FUA) &&
+	      c->mc->opts.flush_mode == MC_FLUSH_DESTAGE) ||
+	     mc_ctrl_writethrough(c))) {
 		bio->bi_opf &= ~REQ_FUA;
-		mc_wb_flush(io->c, bio);
+		mc_wb_flush(c, bio);
 		return;
 	}
 	bio->bi_status = io->status;
 	bio_endio(bio);
+	mc_io_put(c->mc);
+}
+
+/**
+ * mc_io_put - a bio left the target (completed or handed on)
+ * @mc: the target
+ */
+void mc_io_put(struct mc_target *mc)
+{
+	if (atomic_dec_and_test(&mc->active_ios))
+		wake_up_all(&mc->idle_wait);
 }
 
 /* Process pages until the bio is done or parked. */
 static void mc_io_step(struct mc_io *io, struct bio *bio)
 {
 	bool write = bio_data_dir(bio) == WRITE;
+	struct mc_ctrl *c = io->c;
 	int r;
 
+	atomic_inc(&c->stepping);
 	while (io->done < io->nr) {
+		if (unlikely(READ_ONCE(io->c->state) != MC_CTRL_ONLINE)) {
+			io->redrive = true;	/* failed under us */
+			break;
+		}
 		r = write ? mc_write_page(io, bio) : mc_read_page(io, bio);
-		if (r == MC_STEP_PARKED)
+		if (r == MC_STEP_PARKED) {
+			atomic_dec(&c->stepping);
 			return;		/* @io may already be re-driven */
+		}
 		io->done++;
 	}
+	atomic_dec(&c->stepping);
 	if (atomic_dec_and_test(&io->pending))
 		mc_io_complete(io);
 }
@@ -446,6 +489,8 @@ void mc_io_work(struct work_struct *work)
 			mc_wb_complete(c, bio);
 	}
 
+	if (READ_ONCE(c->state) != MC_CTRL_ONLINE)
+		return;		/* the failover takes the parked bios */
 	spin_lock(&c->lock);
 	parked = c->parked;
 	bio_list_init(&c->parked);
@@ -457,18 +502,35 @@ void mc_io_work(struct work_struct *work)
 	mc_wb_start(c);
 }
 
+/**
+ * mc_flush_start - (re)start an empty flush on the owner of its LU
+ * @mc: the target
+ * @bio: the flush; io->lun is set
+ */
+void mc_flush_start(struct mc_target *mc, struct bio *bio)
+{
+	struct mc_io *io = mc_io_of(bio);
+
+	atomic_inc(&mc->active_ios);
+	io->c = &mc->ctrl[READ_ONCE(io->lun->owner)];
+	if (mc->opts.flush_mode == MC_FLUSH_MIRROR) {
+		bio_endio(bio);		/* mirrored data counts as durable */
+		mc_io_put(mc);
+		return;
+	}
+	mc_wb_flush(io->c, bio);
+}
+
 /* Route an empty flush to the owner of the LU it is meant for. */
 static int mc_map_flush(struct mc_target *mc, struct bio *bio)
 {
 	struct mc_io *io = mc_io_of(bio);
 
 	io->lun = &mc->luns[dm_bio_get_target_bio_nr(bio)];
-	io->c = &mc->ctrl[READ_ONCE(io->lun->owner)];
-	if (mc->opts.flush_mode == MC_FLUSH_MIRROR) {
-		bio_endio(bio);		/* mirrored data counts as durable */
-		return DM_MAPIO_SUBMITTED;
-	}
-	mc_wb_flush(io->c, bio);
+	io->nr = 0;
+	io->redrive = false;
+	if (!mc_gate_hold(mc, bio))
+		mc_flush_start(mc, bio);
 	return DM_MAPIO_SUBMITTED;
 }
 
@@ -497,13 +559,32 @@ int mc_io_map(struct mc_target *mc, struct bio *bio)
 	if (unlikely((sector | bio_sectors(bio)) & (MC_PAGE_SECTORS - 1)))
 		return DM_MAPIO_KILL;	/* the block size is 4096 */
 
-	io->c = &mc->ctrl[READ_ONCE(io->lun->owner)];
 	io->first = (sector - io->lun->start) / MC_PAGE_SECTORS;
 	io->nr = bio_sectors(bio) / MC_PAGE_SECTORS;
+	if (mc_gate_hold(mc, bio))
+		return DM_MAPIO_SUBMITTED;	/* a failover is running */
+	mc_io_start(mc, bio);
+	return DM_MAPIO_SUBMITTED;
+}
+
+/**
+ * mc_io_start - (re)start a mapped read or write at its first page
+ * @mc: the target
+ * @bio: the bio; io->lun, io->first and io->nr are set
+ *
+ * The controller is the LU's current owner, so a bio re-driven after a
+ * failover runs on the survivor.
+ */
+void mc_io_start(struct mc_target *mc, struct bio *bio)
+{
+	struct mc_io *io = mc_io_of(bio);
+
+	atomic_inc(&mc->active_ios);
+	io->c = &mc->ctrl[READ_ONCE(io->lun->owner)];
 	io->done = 0;
 	io->status = BLK_STS_OK;
+	io->redrive = false;
 	io->iter = bio->bi_iter;
 	atomic_set(&io->pending, 1);
 	mc_io_step(io, bio);
-	return DM_MAPIO_SUBMITTED;
 }

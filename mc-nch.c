@@ -31,6 +31,8 @@
  * @page: local read/write page
  * @mirror: page in the peer's mirror area
  * @cbe: the CBE to write next to the mirror copy
+ * @old_mirror: the page's previous mirror page, released once this copy
+ *	is complete, or MC_CBE_NO_MIRROR
  * @src: DMA address of the local page (DMA engine only)
  * @dst: DMA address of the mirror page (DMA engine only)
  */
@@ -40,6 +42,7 @@ struct mc_nch_req {
 	struct mc_ctrl *c;
 	u32 page;
 	u32 mirror;
+	u32 old_mirror;
 	struct mc_cbe cbe;
 	dma_addr_t src;
 	dma_addr_t dst;
@@ -149,6 +152,8 @@ u32 mc_mirror_get(struct mc_ctrl *c)
  */
 void mc_mirror_put(struct mc_ctrl *c, u32 m)
 {
+	if (READ_ONCE(c->solo) || READ_ONCE(c->state) != MC_CTRL_ONLINE)
+		return;		/* the table is rebuilt at recovery */
 	mc_cbe_clear(&mc_peer(c)->mirror_cbe[m]);
 	smp_wmb();	/* the slot reads free before the page is reused */
 	if (c->mc->opts.mirror_alloc == MC_ALLOC_MESSAGE)
@@ -161,15 +166,34 @@ void mc_mirror_put(struct mc_ctrl *c, u32 m)
 
 /* ---- copies ---- */
 
-/* The data is in the mirror page: publish the CBE, release the write. */
+/*
+ * The data is in the mirror page: write the completion mark (the CBE),
+ * release the previous mirror page, release the write.
+ *
+ * The mark is written under the read side of alive_lock: a failure takes
+ * the write side before it scrubs the cache, so a copy that may have read
+ * scrubbed data never gets a valid CBE.  The bio of such a copy is run
+ * again through the survivor.
+ */
 static void mc_nch_copy_done(struct mc_ctrl *c, struct mc_nch_req *req)
 {
 	struct mc_io *io = req->io;
-	bool kick;
+	bool alive, kick;
 
-	smp_wmb();	/* mirror data before the CBE that validates it */
-	mc_cbe_encode(&req->cbe, &mc_peer(c)->mirror_cbe[req->mirror]);
-	atomic64_inc(&c->stats.nch_copies);
+	read_lock(&c->alive_lock);
+	alive = c->state == MC_CTRL_ONLINE;
+	if (alive) {
+		smp_wmb();	/* mirror data before the CBE that validates it */
+		mc_cbe_encode(&req->cbe, &mc_peer(c)->mirror_cbe[req->mirror]);
+	}
+	read_unlock(&c->alive_lock);
+	if (alive) {
+		atomic64_inc(&c->stats.nch_copies);
+		if (req->old_mirror != MC_CBE_NO_MIRROR)
+			mc_mirror_put(c, req->old_mirror);
+	} else {
+		io->redrive = true;
+	}
 
 	spin_lock(&c->lock);
 	c->meta[req->page].busy--;
@@ -268,12 +292,13 @@ static void mc_nch_work(struct work_struct *work)
  * @io: the write; holds a pending reference until the copy is done
  * @page: local read/write page, already written
  * @cbe: the page's CBE (LU, index, mirror page, sequence number)
+ * @old_mirror: the page's previous mirror page, or MC_CBE_NO_MIRROR
  *
  * The copy runs on @c's node-channel work queue while the caller fills the
  * next page of the bio (claims 6 and 14).
  */
 void mc_nch_copy(struct mc_ctrl *c, struct mc_io *io, u32 page,
-		 const struct mc_cbe *cbe)
+		 const struct mc_cbe *cbe, u32 old_mirror)
 {
 	struct mc_nch_req *req = mempool_alloc(&c->mc->nch_pool, GFP_NOIO);
 
@@ -281,6 +306,7 @@ void mc_nch_copy(struct mc_ctrl *c, struct mc_io *io, u32 page,
 	req->c = c;
 	req->page = page;
 	req->mirror = cbe->mirror;
+	req->old_mirror = old_mirror;
 	req->cbe = *cbe;
 	atomic_inc(&io->pending);
 

@@ -32,6 +32,9 @@ struct mc_attr {
 #define MC_ATTR_RO(prefix, name)					\
 	static struct mc_attr prefix##_attr_##name =			\
 		__ATTR(name, 0444, prefix##_show_##name, NULL)
+#define MC_ATTR_WO(prefix, name)					\
+	static struct mc_attr prefix##_attr_##name =			\
+		__ATTR(name, 0200, NULL, prefix##_store_##name)
 #define MC_ATTR_RW(prefix, name)					\
 	static struct mc_attr prefix##_attr_##name =			\
 		__ATTR(name, 0644, prefix##_show_##name, prefix##_store_##name)
@@ -211,6 +214,58 @@ static ssize_t ctrl_store_writeback_low(struct kobject *kobj,
 	return ctrl_store_wm(kobj, buf, len, false);
 }
 
+/* Accept exactly "1" (with an optional newline). */
+static int mc_parse_one(const char *buf)
+{
+	unsigned int v;
+
+	if (kstrtouint(buf, 10, &v) || v != 1)
+		return -EINVAL;
+	return 0;
+}
+
+static ssize_t ctrl_store_fail(struct kobject *kobj, const char *buf,
+			       size_t len)
+{
+	struct mc_ctrl *c = to_ctrl(kobj);
+	int r = mc_parse_one(buf);
+
+	if (r) {
+		DMERR("ctrl%u/fail: write 1 to fail the controller", c->id);
+		return r;
+	}
+	r = mc_fail_ctrl(c->mc, c->id);
+	return r ? r : len;
+}
+
+static ssize_t ctrl_store_recover(struct kobject *kobj, const char *buf,
+				  size_t len)
+{
+	struct mc_ctrl *c = to_ctrl(kobj);
+	int r = mc_parse_one(buf);
+
+	if (r) {
+		DMERR("ctrl%u/recover: write 1 to recover the controller", c->id);
+		return r;
+	}
+	r = mc_recover_ctrl(c->mc, c->id);
+	return r ? r : len;
+}
+
+static ssize_t ctrl_show_relinked_left(struct kobject *kobj, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(to_ctrl(kobj)->relinked_left));
+}
+
+static ssize_t ctrl_show_solo(struct kobject *kobj, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(to_ctrl(kobj)->solo));
+}
+
+MC_ATTR_WO(ctrl, fail);
+MC_ATTR_WO(ctrl, recover);
+MC_ATTR_RO(ctrl, relinked_left);
+MC_ATTR_RO(ctrl, solo);
 MC_ATTR_RO(ctrl, state);
 MC_ATTR_RO(ctrl, cache_pages);
 MC_ATTR_RO(ctrl, mirror_pages);
@@ -245,6 +300,10 @@ static struct attribute *mc_ctrl_attrs[] = {
 	&ctrl_attr_mirror_acquired.attr,
 	&ctrl_attr_mirror_released.attr,
 	&ctrl_attr_nch_copies.attr,
+	&ctrl_attr_fail.attr,
+	&ctrl_attr_recover.attr,
+	&ctrl_attr_relinked_left.attr,
+	&ctrl_attr_solo.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(mc_ctrl);
@@ -317,10 +376,103 @@ static ssize_t top_show_luns(struct kobject *kobj, char *buf)
 			  container_of(kobj, struct mc_target, kobj)->nr_luns);
 }
 
+static struct mc_target *to_mc(struct kobject *kobj);
+
+static struct mc_target *to_mc(struct kobject *kobj)
+{
+	return container_of(kobj, struct mc_target, kobj);
+}
+
+static ssize_t top_show_degraded(struct kobject *kobj, char *buf)
+{
+	struct mc_target *mc = to_mc(kobj);
+
+	return sysfs_emit(buf, "%u\n",
+			  READ_ONCE(mc->ctrl[0].state) != MC_CTRL_ONLINE ||
+			  READ_ONCE(mc->ctrl[1].state) != MC_CTRL_ONLINE);
+}
+
+static ssize_t top_show_failovers(struct kobject *kobj, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", READ_ONCE(to_mc(kobj)->failovers));
+}
+
+static ssize_t top_show_pages_relinked(struct kobject *kobj, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(to_mc(kobj)->fo.relinked));
+}
+
+static ssize_t top_show_pages_relinked_total(struct kobject *kobj, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", READ_ONCE(to_mc(kobj)->relinked_total));
+}
+
+static ssize_t top_show_relink_invalid(struct kobject *kobj, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(to_mc(kobj)->fo.invalid));
+}
+
+static ssize_t top_show_relink_superseded(struct kobject *kobj, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(to_mc(kobj)->fo.superseded));
+}
+
+static ssize_t top_show_failover_stall_us(struct kobject *kobj, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", READ_ONCE(to_mc(kobj)->fo.stall_us));
+}
+
+static ssize_t top_show_failbacks(struct kobject *kobj, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", READ_ONCE(to_mc(kobj)->failbacks));
+}
+
+static ssize_t top_show_failback_stall_us(struct kobject *kobj, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n",
+			  READ_ONCE(to_mc(kobj)->failback_stall_us));
+}
+
+static ssize_t top_show_failback(struct kobject *kobj, char *buf)
+{
+	static const char * const names[] = { "idle", "destage", "switch" };
+
+	return sysfs_emit(buf, "%s\n",
+			  names[READ_ONCE(to_mc(kobj)->failback_phase)]);
+}
+
+static ssize_t top_show_redriven(struct kobject *kobj, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n",
+			  (u64)atomic64_read(&to_mc(kobj)->redriven));
+}
+
 MC_ATTR_RO(top, luns);
+MC_ATTR_RO(top, degraded);
+MC_ATTR_RO(top, failovers);
+MC_ATTR_RO(top, pages_relinked);
+MC_ATTR_RO(top, pages_relinked_total);
+MC_ATTR_RO(top, relink_invalid);
+MC_ATTR_RO(top, relink_superseded);
+MC_ATTR_RO(top, failover_stall_us);
+MC_ATTR_RO(top, failbacks);
+MC_ATTR_RO(top, failback_stall_us);
+MC_ATTR_RO(top, failback);
+MC_ATTR_RO(top, redriven);
 
 static struct attribute *mc_top_attrs[] = {
 	&top_attr_luns.attr,
+	&top_attr_degraded.attr,
+	&top_attr_failovers.attr,
+	&top_attr_pages_relinked.attr,
+	&top_attr_pages_relinked_total.attr,
+	&top_attr_relink_invalid.attr,
+	&top_attr_relink_superseded.attr,
+	&top_attr_failover_stall_us.attr,
+	&top_attr_failbacks.attr,
+	&top_attr_failback_stall_us.attr,
+	&top_attr_failback.attr,
+	&top_attr_redriven.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(mc_top);

@@ -22,6 +22,7 @@ static void mc_free(struct mc_target *mc)
 
 	for (i = 0; i < MC_NR_CTRL; i++)
 		mc_ctrl_exit(&mc->ctrl[i]);
+	mc_fail_exit(mc);
 	mempool_exit(&mc->nch_pool);
 	bioset_exit(&mc->bs);
 	mc_put_luns(mc);
@@ -31,7 +32,7 @@ static void mc_free(struct mc_target *mc)
 static int mc_alloc_pools(struct mc_target *mc, char **error)
 {
 	if (bioset_init(&mc->bs, BIO_POOL_SIZE, 0, BIOSET_NEED_BVECS) ||
-	    mc_nch_pool_init(mc)) {
+	    mc_nch_pool_init(mc) || mc_fail_init(mc)) {
 		*error = "Cannot allocate bio and copy pools";
 		return -ENOMEM;
 	}
@@ -85,13 +86,14 @@ bad:
 	return r;
 }
 
-/* Destage every dirty page of both controllers. */
+/* Destage every dirty page of the online controllers. */
 static void mc_drain(struct mc_target *mc)
 {
 	unsigned int i;
 
 	for (i = 0; i < MC_NR_CTRL; i++)
-		mc_wb_drain(&mc->ctrl[i]);
+		if (READ_ONCE(mc->ctrl[i].state) == MC_CTRL_ONLINE)
+			mc_wb_drain(&mc->ctrl[i]);
 }
 
 static void mc_dtr(struct dm_target *ti)
@@ -118,6 +120,8 @@ static int mc_map(struct dm_target *ti, struct bio *bio)
  *     <read_hits> <read_misses> <write_hits> <write_misses>
  *     <destaged> <mirror_acquired> <mirror_released> <nch_copies>
  *   <#luns> then per LU: <current owner>
+ *   <degraded> <failovers> <relinked> <relinked_left> <failover_stall_us>
+ *   <failbacks> <failback_stall_us>
  *
  * mirror_used/mirror_total count the pages of the peer's mirror area that
  * this controller's mirror management table hands out.
@@ -152,6 +156,22 @@ static unsigned int mc_emit_ctrl(struct mc_ctrl *c, char *result,
 	return sz;
 }
 
+static unsigned int mc_emit_failover(struct mc_target *mc, char *result,
+				     unsigned int maxlen, unsigned int sz)
+{
+	unsigned int left = 0, i;
+	bool degraded = false;
+
+	for (i = 0; i < MC_NR_CTRL; i++) {
+		degraded |= READ_ONCE(mc->ctrl[i].state) != MC_CTRL_ONLINE;
+		left += READ_ONCE(mc->ctrl[i].relinked_left);
+	}
+	DMEMIT(" %u %llu %u %u %llu %llu %llu", degraded, mc->failovers,
+	       mc->fo.relinked, left, mc->fo.stall_us, mc->failbacks,
+	       mc->failback_stall_us);
+	return sz;
+}
+
 static void mc_status(struct dm_target *ti, status_type_t type,
 		      unsigned int status_flags, char *result,
 		      unsigned int maxlen)
@@ -167,6 +187,7 @@ static void mc_status(struct dm_target *ti, status_type_t type,
 		DMEMIT(" %u", mc->nr_luns);
 		for (i = 0; i < mc->nr_luns; i++)
 			DMEMIT(" %u", READ_ONCE(mc->luns[i].owner));
+		sz = mc_emit_failover(mc, result, maxlen, sz);
 		break;
 	case STATUSTYPE_TABLE:
 		mc_emit_table(mc, result, maxlen);
@@ -177,9 +198,26 @@ static void mc_status(struct dm_target *ti, status_type_t type,
 	}
 }
 
+/* "fail <n>" and "recover <n>" */
+static int mc_message_ctrl(struct mc_target *mc, unsigned int argc,
+			   char **argv)
+{
+	unsigned int id;
+
+	if (argc != 2 || kstrtouint(argv[1], 10, &id) || id >= MC_NR_CTRL) {
+		DMERR("%s: expects one argument, the controller 0 or 1", argv[0]);
+		return -EINVAL;
+	}
+	if (!strcasecmp(argv[0], "fail"))
+		return mc_fail_ctrl(mc, id);
+	return mc_recover_ctrl(mc, id);
+}
+
 /*
  * Messages:
- *   flush    destage every dirty page of both controllers now
+ *   flush         destage every dirty page of the online controllers now
+ *   fail <n>      force controller n to fail
+ *   recover <n>   restart failed controller n and fail its LUs back
  */
 static int mc_message(struct dm_target *ti, unsigned int argc, char **argv,
 		      char *result, unsigned int maxlen)
@@ -192,6 +230,9 @@ static int mc_message(struct dm_target *ti, unsigned int argc, char **argv,
 		mc_drain(mc);
 		return 0;
 	}
+	if (argc && (!strcasecmp(argv[0], "fail") ||
+		     !strcasecmp(argv[0], "recover")))
+		return mc_message_ctrl(mc, argc, argv);
 	DMERR("unrecognised message \"%s\" (%u arguments)",
 	      argc ? argv[0] : "", argc);
 	return -EINVAL;
@@ -228,7 +269,7 @@ static void mc_resume(struct dm_target *ti)
 
 static struct target_type mc_target_type = {
 	.name = "mirrorcache",
-	.version = {1, 1, 0},
+	.version = {1, 2, 0},
 	.module = THIS_MODULE,
 	.ctr = mc_ctr,
 	.dtr = mc_dtr,

@@ -57,6 +57,11 @@ static bool mc_wb_needed(struct mc_ctrl *c)
 {
 	u32 dirty = __mc_dirty_pages(c);
 
+	if (c->state != MC_CTRL_ONLINE)
+		return false;
+	if (c->solo && mc_list_count(&c->lists, MC_L_DIRTY))
+		return true;	/* unprotected: destage at once */
+
 	if (dirty > c->wb_high)
 		c->wb_active = true;
 	else if (dirty <= c->wb_low)
@@ -110,6 +115,7 @@ static void mc_wb_submit(struct mc_ctrl *c, struct mc_wb_ent *ents, u32 n)
 	bio->bi_private = c;
 	for (i = 0; i < n; i++)
 		__bio_add_page(bio, c->pages[ents[i].page], PAGE_SIZE, 0);
+	atomic_inc(&c->lu_inflight);
 	submit_bio(bio);
 }
 
@@ -181,6 +187,14 @@ static u32 mc_wb_page_done(struct mc_ctrl *c, u32 p, bool ok)
 	if (ok && m->seq == m->wb_seq && !m->busy) {
 		mirror = m->mirror;
 		m->mirror = MC_CBE_NO_MIRROR;
+		if (m->flags & MC_PF_RELINKED) {
+			/* Claims 5, 13: the mirror area takes nothing new. */
+			mc_hash_remove(&c->hash, p);
+			m->flags = 0;
+			m->state = MC_CBE_FREE;
+			c->relinked_left--;
+			return mirror;
+		}
 		m->state = MC_CBE_CLEAN;
 		mc_list_add_tail(&c->lists, MC_L_CLEAN, p);
 		return mirror;
@@ -206,6 +220,10 @@ void mc_wb_complete(struct mc_ctrl *c, struct bio *bio)
 	struct bvec_iter_all iter;
 	struct bio_vec *bv;
 
+	if (READ_ONCE(c->state) != MC_CTRL_ONLINE) {
+		bio_put(bio);	/* a failed controller's tables are dead */
+		return;
+	}
 	spin_lock(&c->lock);
 	bio_for_each_segment_all(bv, bio, iter) {
 		m = mc_wb_page_done(c, page_private(bv->bv_page), ok);
@@ -232,7 +250,7 @@ static u64 mc_oldest_dirty(struct mc_ctrl *c)
 	u64 oldest = U64_MAX;
 	u32 p;
 
-	for (p = 0; p < c->rw_pages; p++)
+	for (p = 0; p < c->nr_pages; p++)
 		if (c->meta[p].state == MC_CBE_DIRTY)
 			oldest = min(oldest, c->meta[p].dirty_since);
 	return oldest;
@@ -249,6 +267,11 @@ void mc_wb_flush(struct mc_ctrl *c, struct bio *bio)
 	struct mc_io *io = mc_io_of(bio);
 
 	spin_lock(&c->lock);
+	if (c->state != MC_CTRL_ONLINE) {
+		spin_unlock(&c->lock);
+		mc_redrive(c->mc, bio);	/* the survivor answers it */
+		return;
+	}
 	io->flush_seq = c->seq;
 	bio_list_add(&c->flushes, bio);
 	spin_unlock(&c->lock);
@@ -286,10 +309,11 @@ void mc_wb_check_flushes(struct mc_ctrl *c)
 	while ((bio = bio_list_pop(&ready))) {
 		if (bio_sectors(bio)) {
 			bio_endio(bio);
-			continue;
+		} else {
+			bio_set_dev(bio, mc_io_of(bio)->lun->dev->bdev);
+			submit_bio_noacct(bio);
 		}
-		bio_set_dev(bio, mc_io_of(bio)->lun->dev->bdev);
-		submit_bio_noacct(bio);
+		mc_io_put(c->mc);
 	}
 }
 

@@ -25,7 +25,9 @@ assert_eq "$(echo "$ST" | cut -d' ' -f1-5,18-21)" "2 online 128 100 28 online 96
 # Nothing written yet: no dirty page, every read/write page free, no
 # mirror page in use; mirror_total is the peer's mirror area for us.
 assert_eq "$(echo "$ST" | cut -d' ' -f6-9,22-25)" "0 100 0 38 0 58 0 28" status_pages
-assert_eq "$(echo "$ST" | awk '{print $(NF-2), $(NF-1), $NF}')" "2 0 1" status_luns
+assert_eq "$(echo "$ST" | cut -d' ' -f34-36)" "2 0 1" status_luns
+# Failover group: not degraded, no failover or failback yet.
+assert_eq "$(echo "$ST" | cut -d' ' -f37-)" "0 0 0 0 0 0 0" status_failover
 
 assert_eq "$(cat $SYS/ctrl0/state)" online sysfs_state0
 assert_eq "$(cat $SYS/ctrl1/state)" online sysfs_state1

@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-mirrorcache: controller failure, degrade, recovery and failback.
+ *
+ * State transitions of a controller (under mc_target->state_lock):
+ *
+ *   online --fail--> failed --recover--> recovering --> online
+ *
+ * Fail (claims 4, 5, 12, 13): the controller's cache memory is scrubbed
+ * with a poison pattern at once, its node channel, work and LU I/O are
+ * fenced, the bios it held run again through the survivor, the survivor
+ * relinks the valid pages of its mirror area into its own hash as dirty
+ * pages (the newest copy of each block wins) and takes charge of the failed
+ * controller's LUs.  The survivor then has no partner: it destages all
+ * dirty pages at once and, with degraded_writes writethrough, completes a
+ * write only when it is on the LU.
+ *
+ * Recover (seed 004): the survivor destages while writes are write-through
+ * and I/O goes on; then, with new bios held for a short stall, the last
+ * dirty pages are destaged, the restarted controller gets an empty cache,
+ * both mirror management tables are rebuilt from a new size notification,
+ * and each LU returns to its default owner.
+ *
+ * While a failover or the final step of a recovery runs, the target is
+ * "frozen": .map and the re-drive of interrupted bios hold bios on
+ * mc->held, and they run when it thaws.
+ */
+#include <linux/delay.h>
+#include <linux/ktime.h>
+#include <linux/slab.h>
+
+#include "dm-mirrorcache.h"
+
+#define MC_POISON		0xdeadc0deU
+#define MC_FAILBACK_WAIT	(10 * HZ)	/* write-through destage phase */
+
+/* ---- the gate ---- */
+
+/**
+ * mc_gate_hold - hold @bio while the target is frozen
+ * @mc: the target
+ * @bio: a bio entering the target
+ *
+ * Return: true when the bio was held; it runs again at thaw.
+ */
+bool mc_gate_hold(struct mc_target *mc, struct bio *bio)
+{
+	bool held = false;
+
+	if (likely(!READ_ONCE(mc->frozen)))
+		return false;
+	spin_lock(&mc->gate_lock);
+	if (mc->frozen) {
+		bio_list_add(&mc->held, bio);
+		held = true;
+	}
+	spin_unlock(&mc->gate_lock);
+	return held;
+}
+
+/**
+ * mc_redrive - run @bio again from its start through its LU's owner
+ * @mc: the target
+ * @bio: a bio whose controller failed under it; nothing references it
+ */
+void mc_redrive(struct mc_target *mc, struct bio *bio)
+{
+	bool frozen;
+
+	spin_lock(&mc->gate_lock);
+	bio_list_add(&mc->held, bio);
+	frozen = mc->frozen;
+	spin_unlock(&mc->gate_lock);
+	atomic64_inc(&mc->redriven);
+	mc_io_put(mc);
+	if (!frozen)
+		queue_work(mc->wq, &mc->redrive_work);
+}
+
+static void mc_redrive_work(struct work_struct *work)
+{
+	struct mc_target *mc = container_of(work, struct mc_target, redrive_work);
+	struct bio_list list;
+	struct bio *bio;
+
+	spin_lock(&mc->gate_lock);
+	if (mc->frozen) {
+		spin_unlock(&mc->gate_lock);
+		return;
+	}
+	list = mc->held;
+	bio_list_init(&mc->held);
+	spin_unlock(&mc->gate_lock);
+
+	while ((bio = bio_list_pop(&list))) {
+		if (!mc_io_of(bio)->nr)
+			mc_flush_start(mc, bio);
+		else
+			mc_io_start(mc, bio);
+	}
+}
+
+static void mc_freeze(struct mc_target *mc)
+{
+	spin_lock(&mc->gate_lock);
+	mc->frozen = true;
+	spin_unlock(&mc->gate_lock);
+}
+
+static void mc_thaw(struct mc_target *mc)
+{
+	spin_lock(&mc->gate_lock);
+	mc->frozen = false;
+	spin_unlock(&mc->gate_lock);
+	queue_work(mc->wq, &mc->redrive_work);
+}
+
+/* ---- fail ---- */
+
+/* Poison the whole cache memory, read/write and mirror area alike. */
+static void mc_ctrl_scrub(struct mc_ctrl *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->nr_pages; i++) {
+		memset32(page_address(c->pages[i]), MC_POISON,
+			 PAGE_SIZE / sizeof(u32));
+		if (!(i % 1024))
+			cond_resched();
+	}
+	memset(c->mirror_cbe, 0xdc, c->mirror_pages * sizeof(*c->mirror_cbe));
+}
+
+/*
+ * Wait until nothing runs on the failed controller @f: no bio step, no
+ * node-channel copy, no LU I/O, no work.  Every step that saw the
+ * controller online finishes or parks; later steps bail out at once.
+ */
+static void mc_fence(struct mc_ctrl *f)
+{
+	while (atomic_read(&f->stepping)) {
+		flush_workqueue(f->nch_wq);	/* a step may wait for the pool */
+		usleep_range(100, 200);
+	}
+	flush_workqueue(f->nch_wq);
+	wait_event(f->wb_wait, !atomic_read(&f->lu_inflight));
+	flush_work(&f->wb_work);
+	flush_work(&f->io_work);
+}
+
+/* Hand every bio the failed controller held to the survivor. */
+static void mc_take_bios(struct mc_target *mc, struct mc_ctrl *f)
+{
+	struct bio_list parked, flushes;
+	struct bio *bio;
+
+	spin_lock(&f->lock);
+	parked = f->parked;
+	flushes = f->flushes;
+	bio_list_init(&f->parked);
+	bio_list_init(&f->flushes);
+	spin_unlock(&f->lock);
+	while ((bio = bio_list_pop(&parked))) {
+		/* It waits for nothing but a re-drive of its pages. */
+		struct mc_io *io = mc_io_of(bio);
+
+		io->redrive = true;
+		if (atomic_dec_and_test(&io->pending))
+			mc_io_complete(io);
+	}
+	while ((bio = bio_list_pop(&flushes)))
+		mc_redrive(mc, bio);
+}
+
+/*
+ * Relink mirror page @m of the survivor @s; returns 1 when relinked.
+ * s->lock held.
+ */
+static int mc_relink_one(struct mc_ctrl *s, u32 m, struct mc_failover *fo)
+{
+	struct mc_target *mc = s->mc;
+	u32 p = s->rw_pages + m, q;
+	struct mc_cbe cbe;
+	u64 key;
+	int r;
+
+	r = mc_cbe_decode(&s->mirror_cbe[m], &cbe);
+	if (r == -ENOENT)
+		return 0;
+	if (r || cbe.state != MC_CBE_MIRROR || cbe.lun >= mc->nr_luns ||
+	    mc->luns[cbe.lun].owner == s->id) {
+		fo->invalid++;
+		return 0;
+	}
+	key = mc_hash_key(cbe.lun, cbe.index);
+	q = mc_hash_lookup(&s->hash, key);
+	if (q != MC_HASH_NIL) {
+		if (!(s->meta[q].flags & MC_PF_RELINKED) ||
+		    s->meta[q].mseq >= cbe.seq) {
+			fo->superseded++;	/* an older copy of the block */
+			return 0;
+		}
+		mc_hash_remove(&s->hash, q);
+		mc_list_del(&s->lists, MC_L_DIRTY, q);
+		s->meta[q] = (struct mc_pmeta) { .mirror = MC_CBE_NO_MIRROR };
+		fo->superseded++;
+		fo->relinked--;
+	}
+	s->seq++;
+	s->meta[p] = (struct mc_pmeta) {
+		.index = cbe.index, .lun = cbe.lun, .seq = s->seq,
+		.dirty_since = s->seq, .mseq = cbe.seq,
+		.state = MC_CBE_DIRTY, .flags = MC_PF_RELINKED,
+		.mirror = MC_CBE_NO_MIRROR,
+	};
+	mc_hash_insert(&s->hash, p, key);
+	mc_list_add_tail(&s->lists, MC_L_DIRTY, p);
+	return 1;
+}
+
+/*
+ * Degrade processing (seed 000, Fig. 9): the survivor checks the CBE of
+ * every page of its mirror area and links the valid mirror pages into its
+ * own hash as dirty pages.  Its own dirty pages lost their mirror with the
+ * peer's memory.
+ */
+static void mc_degrade(struct mc_ctrl *s, struct mc_failover *fo)
+{
+	u32 m, p;
+
+	spin_lock(&s->lock);
+	s->solo = true;
+	for (p = 0; p < s->rw_pages; p++)
+		s->meta[p].mirror = MC_CBE_NO_MIRROR;
+	for (m = 0; m < s->mirror_pages; m++)
+		fo->relinked += mc_relink_one(s, m, fo);
+	s->relinked_left = fo->relinked;
+	spin_unlock(&s->lock);
+}
+
+static int mc_fail_check(struct mc_target *mc, unsigned int id)
+{
+	if (id >= MC_NR_CTRL) {
+		DMERR("fail: no controller %u", id);
+		return -EINVAL;
+	}
+	if (mc->ctrl[id].state != MC_CTRL_ONLINE) {
+		DMERR("fail: controller %u is %s, not online", id,
+		      mc_state_name(mc->ctrl[id].state));
+		return -EINVAL;
+	}
+	if (mc->ctrl[id ^ 1].state != MC_CTRL_ONLINE) {
+		DMERR("fail: controller %u is the last online controller", id);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/**
+ * mc_fail_ctrl - force controller @id to fail; the peer takes over
+ * @mc: the target
+ * @id: the controller
+ *
+ * Return: 0, -EINVAL (no such or not online controller) or -EBUSY (the
+ * last online controller); a refusal changes nothing.
+ */
+int mc_fail_ctrl(struct mc_target *mc, unsigned int id)
+{
+	struct mc_failover fo = { 0 };
+	struct mc_ctrl *f, *s;
+	ktime_t t0;
+	unsigned int i;
+	int r;
+
+	mutex_lock(&mc->state_lock);
+	r = mc_fail_check(mc, id);
+	if (r)
+		goto out;
+	f = &mc->ctrl[id];
+	s = mc_peer(f);
+	t0 = ktime_get();
+	mc_freeze(mc);
+
+	/* The failure itself: from here on the memory is gone. */
+	write_lock(&f->alive_lock);
+	spin_lock(&f->lock);
+	WRITE_ONCE(f->state, MC_CTRL_FAILED);
+	spin_unlock(&f->lock);
+	write_unlock(&f->alive_lock);
+	mc_ctrl_scrub(f);
+
+	mc_fence(f);
+	mc_take_bios(mc, f);
+	mc_ctrl_reset_tables(f);
+	mc_ctrl_scrub(f);
+	mc_degrade(s, &fo);
+	for (i = 0; i < mc->nr_luns; i++) {
+		if (mc->luns[i].owner == f->id) {
+			WRITE_ONCE(mc->luns[i].owner, s->id);
+			fo.luns++;
+		}
+	}
+	mc_thaw(mc);
+	mc_wb_start(s);
+
+	fo.stall_us = ktime_us_delta(ktime_get(), t0);
+	mc->fo = fo;
+	mc->failovers++;
+	mc->relinked_total += fo.relinked;
+	DMWARN("ctrl%u failed: ctrl%u relinked %u mirror pages (%u invalid, %u superseded), took over %u LUs, I/O held %llu us",
+	       f->id, s->id, fo.relinked, fo.invalid, fo.superseded, fo.luns,
+	       fo.stall_us);
+	dm_table_event(mc->ti->table);
+out:
+	mutex_unlock(&mc->state_lock);
+	return r;
+}
+
+/* ---- recover and failback ---- */
+
+static int mc_recover_check(struct mc_target *mc, unsigned int id)
+{
+	if (id >= MC_NR_CTRL) {
+		DMERR("recover: no controller %u", id);
+		return -EINVAL;
+	}
+	if (mc->ctrl[id].state != MC_CTRL_FAILED) {
+		DMERR("recover: controller %u is %s, not failed", id,
+		      mc_state_name(mc->ctrl[id].state));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Drop the survivor's clean pages of the LUs that go back to @id. */
+static void mc_purge_luns(struct mc_ctrl *s, unsigned int id)
+{
+	struct mc_target *mc = s->mc;
+	struct mc_pmeta *m;
+	u32 p;
+
+	spin_lock(&s->lock);
+	for (p = 0; p < s->rw_pages; p++) {
+		m = &s->meta[p];
+		if (m->state != MC_CBE_CLEAN || !mc_hash_contains(&s->hash, p) ||
+		    mc->luns[m->lun].default_owner != id)
+			continue;
+		mc_hash_remove(&s->hash, p);
+		if (mc_list_of(&s->lists, p) == MC_L_CLEAN)
+			mc_list_del(&s->lists, MC_L_CLEAN, p);
+		m->state = MC_CBE_FREE;
+		m->flags = 0;
+		mc_list_add_tail(&s->lists, MC_L_FREE, p);
+	}
+	spin_unlock(&s->lock);
+}
+
+/* Wait until no bio is in the target (the target is frozen). */
+static void mc_wait_idle(struct mc_target *mc)
+{
+	wait_event(mc->idle_wait, !atomic_read(&mc->active_ios));
+}
+
+/* Restart @f with an empty cache and rebuild the pair's mirror tables. */
+static void mc_restart(struct mc_ctrl *f, struct mc_ctrl *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < f->nr_pages; i++)
+		clear_highpage(f->pages[i]);
+	mc_ctrl_reset_tables(f);
+	spin_lock(&s->lock);
+	memset(s->mirror_cbe, 0, s->mirror_pages * sizeof(*s->mirror_cbe));
+	s->relinked_left = 0;
+	spin_unlock(&s->lock);
+	/* The size notification again (claims 2, 10). */
+	mc_ctrl_reset_mmt(f);
+	mc_ctrl_reset_mmt(s);
+	spin_lock(&s->lock);
+	s->solo = false;
+	s->wt_forced = false;
+	spin_unlock(&s->lock);
+	write_lock(&f->alive_lock);
+	WRITE_ONCE(f->state, MC_CTRL_ONLINE);
+	write_unlock(&f->alive_lock);
+}
+
+/**
+ * mc_recover_ctrl - restart failed controller @id and fail its LUs back
+ * @mc: the target
+ * @id: the controller
+ *
+ * Return: 0 or -EINVAL (no such or not failed controller).
+ */
+int mc_recover_ctrl(struct mc_target *mc, unsigned int id)
+{
+	struct mc_ctrl *f, *s;
+	unsigned int i, luns = 0;
+	ktime_t t0;
+	int r;
+
+	mutex_lock(&mc->state_lock);
+	r = mc_recover_check(mc, id);
+	if (r)
+		goto out;
+	f = &mc->ctrl[id];
+	s = mc_peer(f);
+	WRITE_ONCE(f->state, MC_CTRL_RECOVERING);
+	dm_table_event(mc->ti->table);
+
+	/* Phase 1 (seed 004): destage with write-through, I/O goes on. */
+	spin_lock(&s->lock);
+	s->wt_forced = true;
+	spin_unlock(&s->lock);
+	mc->failback_phase = MC_FB_DESTAGE;
+	mc_wb_start(s);
+	wait_event_timeout(s->wb_wait, !mc_dirty_pages(s), MC_FAILBACK_WAIT);
+
+	/* Phase 2: hold new bios for the switch. */
+	t0 = ktime_get();
+	mc->failback_phase = MC_FB_SWITCH;
+	mc_freeze(mc);
+	mc_wait_idle(mc);
+	mc_wb_drain(s);
+	mc_restart(f, s);
+	for (i = 0; i < mc->nr_luns; i++) {
+		if (mc->luns[i].default_owner == f->id &&
+		    mc->luns[i].owner != f->id) {
+			WRITE_ONCE(mc->luns[i].owner, f->id);
+			luns++;
+		}
+	}
+	mc_purge_luns(s, f->id);
+	mc_thaw(mc);
+
+	mc->failback_phase = MC_FB_NONE;
+	mc->failbacks++;
+	mc->failback_stall_us = ktime_us_delta(ktime_get(), t0);
+	DMINFO("ctrl%u recovered: %u LUs failed back, I/O held %llu us",
+	       f->id, luns, mc->failback_stall_us);
+	dm_table_event(mc->ti->table);
+out:
+	mutex_unlock(&mc->state_lock);
+	return r;
+}
+
+/* ---- setup ---- */
+
+int mc_fail_init(struct mc_target *mc)
+{
+	spin_lock_init(&mc->gate_lock);
+	bio_list_init(&mc->held);
+	init_waitqueue_head(&mc->idle_wait);
+	INIT_WORK(&mc->redrive_work, mc_redrive_work);
+	mc->wq = alloc_workqueue("mc_redrive", WQ_MEM_RECLAIM, 0);
+	return mc->wq ? 0 : -ENOMEM;
+}
+
+void mc_fail_exit(struct mc_target *mc)
+{
+	if (mc->wq)
+		destroy_workqueue(mc->wq);
+	mc->wq = NULL;
+}
