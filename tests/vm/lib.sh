@@ -76,7 +76,10 @@ slab_snapshot() {
 # slab_compare <before> <after>: fail when a cache grew by more than
 # 64 objects and 10%
 slab_compare() {
-	join "$1" "$2" | awk '{ d = $3 - $2; if (d > 64 && d > $2 / 10) { print "slab grew:", $1, $2, "->", $3; bad = 1 } } END { exit bad }'
+	[ -s "$1" ] && [ -s "$2" ] || { echo "slab_compare: empty snapshot"; return 1; }
+	awk 'NR == FNR { before[$1] = $2; next }
+	     { d = $2 - before[$1]; if (d > 64 && d > before[$1] / 10) { print "slab grew:", $1, before[$1], "->", $2; bad = 1 } }
+	     END { exit bad }' "$1" "$2"
 }
 
 meminfo_free_pages() {

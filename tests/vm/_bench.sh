@@ -1,0 +1,107 @@
+#!/bin/sh
+# Benchmark (not a test): every contender on the same slow disks in one
+# VM boot.  Prints one line per run:
+#   BENCH <contender> <workload> <jobs> <iops> <p50_usec> <p99_usec>
+# Run with `make bench` (scripts/bench.sh formats the table and plot).
+. /tests/lib.sh
+
+RUNTIME=${BENCH_RUNTIME:-5}
+SPAN=48M				# working set: fits every cache
+DELAY_MS=1
+
+load_mod brd rd_nr=6 rd_size=131072 max_part=0	# 6 x 128 MiB, lazily allocated
+for m in dm_delay dm_writecache dm_mirror dm_cache_smq libnvdimm nfit nd_pmem; do
+	load_mod $m || echo "bench: cannot load $m"
+done
+mc_load
+sleep 1
+SZ=$(blockdev --getsz /dev/ram0)
+
+# The two slow disks: brd behind dm-delay.
+dmsetup create slow0 --table "0 $SZ delay /dev/ram0 0 $DELAY_MS"
+dmsetup create slow1 --table "0 $SZ delay /dev/ram1 0 $DELAY_MS"
+printf "0 $SZ linear /dev/mapper/slow0 0\n$SZ $SZ linear /dev/mapper/slow1 0\n" | dmsetup create slow
+printf "0 $SZ linear /dev/ram0 0\n$SZ $SZ linear /dev/ram1 0\n" | dmsetup create ramcat
+L=$((SZ * 2))
+
+# Emulated persistent memory for dm-writecache p mode.
+PMEM=""
+if [ -e /sys/bus/nd ]; then
+	ndctl create-namespace -f -e namespace0.0 -m fsdax >/dev/null 2>&1
+	sleep 1
+	[ -b /dev/pmem0 ] && PMEM=/dev/pmem0
+fi
+[ -n "$PMEM" ] || echo "bench: no /dev/pmem0: the single-copy peer is skipped"
+
+# fio_run <contender> <dev> <workload> <jobs>
+fio_run() {
+	name=$1 dev=$2 wl=$3 jobs=$4
+	case $wl in
+	randwrite_qd1) a="--rw=randwrite --bs=4k --iodepth=1" ;;
+	randwrite_qd16) a="--rw=randwrite --bs=4k --iodepth=16" ;;
+	randread_warm) a="--rw=randread --bs=4k --iodepth=16" ;;
+	seqwrite_1m) a="--rw=write --bs=1M --iodepth=4" ;;
+	esac
+	out=$(fio --name=b --filename=$dev --direct=1 --ioengine=libaio $a \
+		--numjobs=$jobs --size=$SPAN --offset_increment=$SPAN \
+		--time_based --runtime=$RUNTIME --group_reporting \
+		--randrepeat=0 --output-format=terse --terse-version=3 2>/dev/null | tail -n 1)
+	echo "$out" | awk -F';' -v n=$name -v w=$wl -v j=$jobs '
+		function pct(lo, hi, p,   i, kv) {
+			for (i = lo; i <= hi; i++) {
+				split($i, kv, "=");
+				if (kv[1] == p) return kv[2];
+			}
+			return 0;
+		}
+		{
+			if ($8 + 0 > 0) { iops = $8; p50 = pct(18, 37, "50.000000%"); p99 = pct(18, 37, "99.000000%") }
+			else { iops = $49; p50 = pct(59, 78, "50.000000%"); p99 = pct(59, 78, "99.000000%") }
+			printf "BENCH %s %s %d %d %d %d\n", n, w, j, iops, p50, p99
+		}'
+}
+
+# Warm the cache for reads, then run every workload.
+bench_dev() {
+	name=$1 dev=$2
+	fio --name=warm --filename=$dev --direct=1 --rw=write --bs=1M --size=$(( 48 * 2 ))M \
+		--ioengine=libaio --iodepth=4 >/dev/null 2>&1
+	fio --name=warm --filename=$dev --direct=1 --rw=read --bs=1M --size=$(( 48 * 2 ))M \
+		--ioengine=libaio --iodepth=4 >/dev/null 2>&1
+	for jobs in 1 2; do
+		for wl in randwrite_qd1 randwrite_qd16 randread_warm seqwrite_1m; do
+			fio_run $name $dev $wl $jobs
+		done
+	done
+}
+
+MCP=32768	# 128 MiB per controller
+for alloc in table message; do
+	dmsetup create mc --table "0 $L mirrorcache $MCP $MCP 2 /dev/mapper/slow0 0 /dev/mapper/slow1 1 2 mirror_alloc $alloc"
+	bench_dev mc-$alloc /dev/mapper/mc
+	dmsetup remove mc
+done
+
+# The redundant peer: dm-writecache (s mode) on a dm-mirror of two RAM disks.
+MSZ=$SZ
+dmsetup create wcmirror --table "0 $MSZ mirror core 2 1024 nosync 2 /dev/ram2 0 /dev/ram3 0"
+dmsetup create wc --table "0 $L writecache s /dev/mapper/slow /dev/mapper/wcmirror 4096 0"
+bench_dev wc-mirror /dev/mapper/wc
+dmsetup remove wc; dmsetup remove wcmirror
+
+# The single-copy peer: dm-writecache (p mode) on emulated pmem.
+if [ -n "$PMEM" ]; then
+	dmsetup create wc --table "0 $L writecache p /dev/mapper/slow $PMEM 4096 0"
+	bench_dev wc-pmem /dev/mapper/wc
+	dmsetup remove wc
+fi
+
+# dm-cache (smq, writeback) with a RAM-disk cache.
+dd if=/dev/zero of=/dev/ram5 bs=4096 count=1 2>/dev/null
+dmsetup create dmc --table "0 $L cache /dev/ram5 /dev/ram4 /dev/mapper/slow 512 1 writeback smq 0"
+bench_dev dm-cache /dev/mapper/dmc
+dmsetup remove dmc
+
+bench_dev slow-disks /dev/mapper/slow
+bench_dev ram-ceiling /dev/mapper/ramcat
+echo "BENCH-DONE"
