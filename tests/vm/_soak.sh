@@ -1,0 +1,64 @@
+#!/bin/sh
+# Soak (not a test case; `make soak`): MC_CYCLES times, fail a random
+# controller at a random moment under fio write+verify load, then recover
+# it under load too.  Every fio run verifies every block it wrote.
+. /tests/lib.sh
+
+CYCLES=${MC_CYCLES:-100}
+brd_setup 2 32768
+mc_load
+S0=$(blockdev --getsz /dev/ram0)
+L=$((S0 * 2))
+dmsetup create mc0 --table "0 $L mirrorcache 128 128 2 /dev/ram0 0 /dev/ram1 1" || exit 1
+SYS=$(sysfs_dm mc0)/mirrorcache
+
+rnd() { echo $(( $(od -An -N2 -tu2 /dev/urandom) % $1 )); }
+max() { [ "$1" -gt "$2" ] && echo $1 || echo $2; }
+
+# fio_bg <seed>: write + verify every block; terse output to /tmp/s.out
+fio_bg() {
+	fio --name=soak --filename=/dev/mapper/mc0 --rw=randwrite --bs=4k \
+		--size=$((L * 256)) --offset=$(( $(rnd 2) * L * 256 )) \
+		--direct=1 --ioengine=libaio --iodepth=16 --randseed=$1 \
+		--verify=crc32c --do_verify=1 --verify_fatal=0 \
+		--output-format=terse --terse-version=3 > /tmp/s.out 2> /tmp/s.err &
+	FPID=$!
+}
+
+# fio_end: wait; prints "<rc> <max write clat usec> <verify errors>"
+fio_end() {
+	wait $FPID
+	rc=$?
+	lat=$(tail -n 1 /tmp/s.out | awk -F';' '{ print int($56) }')
+	bad=$(grep -c 'verify' /tmp/s.err)
+	echo "$rc ${lat:-0} $bad"
+}
+
+done_cycles=0 errors=0 lost=0 fo_max=0 fb_max=0 kfo_max=0 kfb_max=0
+for i in $(seq 1 $CYCLES); do
+	n=$(rnd 2)
+	fio_bg $((i * 2))
+	usleep $(( $(rnd 1500) * 1000 ))
+	echo 1 > $SYS/ctrl$n/fail || { echo "soak: cycle $i: fail $n refused"; errors=$((errors + 1)); }
+	set -- $(fio_end)
+	[ "$1" = 0 ] || errors=$((errors + 1)); lost=$((lost + $3)); fo_max=$(max $fo_max $2)
+	kfo_max=$(max $kfo_max $(cat $SYS/failover_stall_us))
+
+	fio_bg $((i * 2 + 1))
+	usleep $(( $(rnd 1500) * 1000 ))
+	echo 1 > $SYS/ctrl$n/recover || { echo "soak: cycle $i: recover $n refused"; errors=$((errors + 1)); }
+	set -- $(fio_end)
+	[ "$1" = 0 ] || errors=$((errors + 1)); lost=$((lost + $3)); fb_max=$(max $fb_max $2)
+	kfb_max=$(max $kfb_max $(cat $SYS/failback_stall_us))
+	done_cycles=$i
+	[ $((i % 10)) = 0 ] && echo "soak: $i cycles, fio errors $errors, verify errors $lost"
+done
+
+# Final pass: every block written and verified once more.
+fio --name=final --filename=/dev/mapper/mc0 --rw=write --bs=64k --size=$((L * 512)) \
+	--direct=1 --ioengine=libaio --iodepth=8 --verify=crc32c --do_verify=1 \
+	--verify_fatal=0 > /tmp/final.out 2> /tmp/final.err || errors=$((errors + 1))
+lost=$((lost + $(grep -c verify /tmp/final.err)))
+echo "SOAK cycles=$done_cycles relinked=$(cat $SYS/pages_relinked_total) failovers=$(cat $SYS/failovers) failbacks=$(cat $SYS/failbacks) fio_errors=$errors lost_or_corrupt_blocks=$lost max_fio_latency_across_failover_ms=$((fo_max / 1000)) max_fio_latency_across_failback_ms=$((fb_max / 1000)) max_kernel_failover_hold_us=$kfo_max max_kernel_failback_hold_us=$kfb_max"
+dmsetup remove mc0
+[ $errors = 0 ] && [ $lost = 0 ]
