@@ -104,26 +104,25 @@ static ssize_t ctrl_show_dirty_pages(struct kobject *kobj, char *buf)
 	return sysfs_emit(buf, "%u\n", mc_dirty_pages(to_ctrl(kobj)));
 }
 
-static ssize_t ctrl_show_free_pages(struct kobject *kobj, char *buf)
+static ssize_t ctrl_show_list(struct kobject *kobj, char *buf, u8 list)
 {
 	struct mc_ctrl *c = to_ctrl(kobj);
 	u32 n;
 
 	spin_lock(&c->lock);
-	n = mc_list_count(&c->lists, MC_L_FREE);
+	n = mc_list_count(&c->lists, list);
 	spin_unlock(&c->lock);
 	return sysfs_emit(buf, "%u\n", n);
 }
 
+static ssize_t ctrl_show_free_pages(struct kobject *kobj, char *buf)
+{
+	return ctrl_show_list(kobj, buf, MC_L_FREE);
+}
+
 static ssize_t ctrl_show_clean_pages(struct kobject *kobj, char *buf)
 {
-	struct mc_ctrl *c = to_ctrl(kobj);
-	u32 n;
-
-	spin_lock(&c->lock);
-	n = mc_list_count(&c->lists, MC_L_CLEAN);
-	spin_unlock(&c->lock);
-	return sysfs_emit(buf, "%u\n", n);
+	return ctrl_show_list(kobj, buf, MC_L_CLEAN);
 }
 
 static ssize_t ctrl_show_mirror_used(struct kobject *kobj, char *buf)
