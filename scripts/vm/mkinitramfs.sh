@@ -48,30 +48,28 @@ copy_bin() {
 export PATH=$PATH:/sbin:/usr/sbin
 for b in $BINS; do copy_bin "$b"; done
 
-# kernel modules, in dependency order, one .deps file per requested module
+# kernel modules, in dependency order, one .deps file per requested module.
+# libnvdimm comes out of --show-depends as an "install" rule of the ndctl
+# package, not as a path: it has no dependencies, so it is named directly.
 mkdir -p "$STAGE/lib/modules/$KVER"
+NVDIMM_KO=$(find /lib/modules/"$KVER" -name 'libnvdimm.ko*' | head -n 1)
 for m in $MODS; do
 	deps=$STAGE/lib/mc-mods/$(echo "$m" | tr - _).deps
 	: > "$deps"
 	{ modprobe -S "$KVER" --show-depends "$m" 2>/dev/null || true; } |
-		awk '$1 == "insmod" { print $2 }' | while read -r ko; do
+		awk -v nv="$NVDIMM_KO" '$1 == "insmod" { print $2 }
+			$1 == "install" && /libnvdimm/ { print nv }' |
+		while read -r ko; do
 		base=$(basename "$ko")
 		case "$ko" in
 		*.xz) xz -dc "$ko" > "$STAGE/lib/modules/$KVER/${base%.xz}"; base=${base%.xz} ;;
 		*.zst) zstd -qdc "$ko" > "$STAGE/lib/modules/$KVER/${base%.zst}"; base=${base%.zst} ;;
 		*) cp "$ko" "$STAGE/lib/modules/$KVER/$base" ;;
 		esac
-		echo "/lib/modules/$KVER/$base" >> "$deps"
+		grep -qx "/lib/modules/$KVER/$base" "$deps" ||
+			echo "/lib/modules/$KVER/$base" >> "$deps"
 	done
 done
-# libnvdimm is hidden from --show-depends by a modprobe rule of ndctl.
-ko=$(find /lib/modules/"$KVER" -name 'libnvdimm.ko*' | head -n 1)
-if [ -n "$ko" ]; then
-	cp "$ko" "$STAGE/lib/modules/$KVER/"
-	{ echo "/lib/modules/$KVER/$(basename "$ko")"; cat "$STAGE/lib/mc-mods/nd_pmem.deps"; } |
-		awk '!seen[$0]++' > "$STAGE/lib/mc-mods/nd_pmem.deps.new"
-	mv "$STAGE/lib/mc-mods/nd_pmem.deps.new" "$STAGE/lib/mc-mods/nd_pmem.deps"
-fi
 
 # the project's module and test cases
 [ -f "$KO" ] && cp "$KO" "$STAGE/lib/dm-mirrorcache.ko"

@@ -5,7 +5,8 @@
 #   run.sh [--build] --shell                       interactive shell
 #   run.sh [--build] --script name                 run tests/vm/name.sh once
 # Options: --timeout SEC (whole VM), --case-timeout SEC, --mem MB, --smp N,
-#          --nvdimm (emulated persistent memory at /dev/pmem0)
+#          --nvdimm (emulated persistent memory at /dev/pmem0),
+#          --env NAME=VALUE (exported to the guest's cases; repeatable)
 #
 # The console is streamed and saved to build/vm/console.log.  The exit
 # status is 0 only when the guest reports "VM-RESULT: N passed, 0 failed"
@@ -16,7 +17,7 @@ ROOT_DIR=$PWD
 OUT=$ROOT_DIR/build/vm
 mkdir -p "$OUT"
 
-BUILD=0 MODE=tests TESTS=all TIMEOUT="" CASE_TIMEOUT=600 MEM=2048 SMP=2 NVDIMM=0
+BUILD=0 MODE=tests TESTS=all TIMEOUT="" CASE_TIMEOUT=600 MEM=2048 SMP=2 NVDIMM=0 ENVS=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--build) BUILD=1 ;;
@@ -28,6 +29,7 @@ while [ $# -gt 0 ]; do
 	--mem) MEM=$2; shift ;;
 	--smp) SMP=$2; shift ;;
 	--nvdimm) NVDIMM=1 ;;
+	--env) ENVS="$ENVS mc.env.$2"; shift ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -52,8 +54,9 @@ if [ "$MODE" = tests ]; then
 fi
 [ -n "$TIMEOUT" ] || TIMEOUT=$((120 + CASE_TIMEOUT * ncases))
 
+# TCG; KVM only when asked for (MC_KVM=1) and /dev/kvm is usable.
 ACCEL="-accel tcg,thread=multi"
-if [ -w /dev/kvm ] && qemu-system-x86_64 -accel kvm -machine none -display none -S -monitor none </dev/null >/dev/null 2>&1 & sleep 1; kill $! 2>/dev/null; wait $! 2>/dev/null; [ -w /dev/kvm ] && [ "${MC_KVM:-0}" = 1 ]; then
+if [ "${MC_KVM:-0}" = 1 ] && [ -w /dev/kvm ]; then
 	ACCEL="-accel kvm"
 fi
 MACHINE="-machine pc -m $MEM"
@@ -61,7 +64,7 @@ if [ $NVDIMM = 1 ]; then
 	MACHINE="-machine pc,nvdimm=on -m $MEM,slots=2,maxmem=$((MEM + 2048))M
 		-object memory-backend-ram,id=nv0,size=512M -device nvdimm,memdev=nv0"
 fi
-APPEND="console=ttyS0 panic=-1 loglevel=4 mc.mode=$MODE mc.tests=$TESTS mc.timeout=$CASE_TIMEOUT"
+APPEND="console=ttyS0 panic=-1 loglevel=4 mc.mode=$MODE mc.tests=$TESTS mc.timeout=$CASE_TIMEOUT$ENVS"
 
 # shellcheck disable=SC2086
 QEMU=(qemu-system-x86_64 $ACCEL -cpu max -smp "$SMP" $MACHINE -nographic
@@ -73,7 +76,7 @@ if [ "$MODE" = shell ]; then
 fi
 
 LOG=$OUT/console.log
-timeout --kill-after=10 "$TIMEOUT" "${QEMU[@]}" </dev/null 2>&1 | tr -d '\r' | tee "$LOG"
+timeout --kill-after=10 "$TIMEOUT" "${QEMU[@]}" </dev/null 2>&1 | sed -u 's/\r$//' | tee "$LOG"
 qrc=${PIPESTATUS[0]}
 
 if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then

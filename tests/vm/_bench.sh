@@ -3,10 +3,12 @@
 # VM boot.  Prints one line per run:
 #   BENCH <contender> <workload> <jobs> <iops> <p50_usec> <p99_usec>
 # Run with `make bench` (scripts/bench.sh formats the table and plot).
+# Job j works on the j-th 128 MiB half of the device: with dm-mirrorcache,
+# job 0 on LU 0 (controller 0) and job 1 on LU 1 (controller 1).
 . /tests/lib.sh
 
 RUNTIME=${BENCH_RUNTIME:-5}
-SPAN=48M				# working set: fits every cache
+SPAN=32M				# working set per job: fits every cache
 DELAY_MS=1
 
 load_mod brd rd_nr=6 rd_size=131072 max_part=0	# 6 x 128 MiB, lazily allocated
@@ -43,7 +45,7 @@ fio_run() {
 	seqwrite_1m) a="--rw=write --bs=1M --iodepth=4" ;;
 	esac
 	out=$(fio --name=b --filename=$dev --direct=1 --ioengine=libaio $a \
-		--numjobs=$jobs --size=$SPAN --offset_increment=$SPAN \
+		--numjobs=$jobs --size=$SPAN --offset_increment=$((SZ * 512)) \
 		--time_based --runtime=$RUNTIME --group_reporting \
 		--randrepeat=0 --output-format=terse --terse-version=3 2>/dev/null | tail -n 1)
 	echo "$out" | awk -F';' -v n=$name -v w=$wl -v j=$jobs '
@@ -64,10 +66,11 @@ fio_run() {
 # Warm the cache for reads, then run every workload.
 bench_dev() {
 	name=$1 dev=$2
-	fio --name=warm --filename=$dev --direct=1 --rw=write --bs=1M --size=$(( 48 * 2 ))M \
-		--ioengine=libaio --iodepth=4 >/dev/null 2>&1
-	fio --name=warm --filename=$dev --direct=1 --rw=read --bs=1M --size=$(( 48 * 2 ))M \
-		--ioengine=libaio --iodepth=4 >/dev/null 2>&1
+	for rw in write read; do
+		fio --name=warm --filename=$dev --direct=1 --rw=$rw --bs=1M --size=$SPAN \
+			--numjobs=2 --offset_increment=$((SZ * 512)) \
+			--ioengine=libaio --iodepth=4 >/dev/null 2>&1
+	done
 	for jobs in 1 2; do
 		for wl in randwrite_qd1 randwrite_qd16 randread_warm seqwrite_1m; do
 			fio_run $name $dev $wl $jobs
