@@ -372,7 +372,10 @@ static int mc_write_page(struct mc_io *io, struct bio *bio)
 	spin_lock(&c->lock);
 	p = mc_write_take(io, bio, &spare, &old, &hit);
 	while (p == MC_NEED_MIRROR) {
-		if (!mc_write_get_mirror(c, bio, &spare)) {
+		/* Table mode: a short nested lock, no round trip. */
+		if (c->mc->opts.mirror_alloc == MC_ALLOC_TABLE)
+			spare = mc_mirror_get(c);
+		if (spare == MMT_NIL && !mc_write_get_mirror(c, bio, &spare)) {
 			p = MC_LIST_NIL;
 			break;
 		}

@@ -168,10 +168,13 @@ slab_cycle() {
 slab_cycle || fail slab_warmup "cycle failed"
 sync; echo 3 > /proc/sys/vm/drop_caches
 slab_snapshot /tmp/slab.0
+V0=$(vmalloc_live)
 ok=0
 for i in 1 2 3 4 5 6 7 8; do slab_cycle && ok=$((ok + 1)); done
 assert_eq $ok 8 slab_cycles
 sync; echo 3 > /proc/sys/vm/drop_caches
 slab_snapshot /tmp/slab.1
 slab_compare /tmp/slab.0 /tmp/slab.1 && pass slab_stable || fail slab_stable "slab grew"
+V1=$(vmalloc_live)
+[ $V1 -le $((V0 + 8)) ] && pass vmalloc_stable || fail vmalloc_stable "vmalloc areas $V0 -> $V1"
 finish

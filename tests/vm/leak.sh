@@ -18,6 +18,7 @@ cycle || fail warmup "first cycle failed"
 sync; echo 3 > /proc/sys/vm/drop_caches
 slab_snapshot /tmp/slab.before
 FREE0=$(meminfo_free_pages)
+V0=$(vmalloc_live)
 n=0
 for i in $(seq 1 30); do
 	cycle && n=$((n + 1))
@@ -27,6 +28,9 @@ sync; echo 3 > /proc/sys/vm/drop_caches
 slab_snapshot /tmp/slab.after
 FREE1=$(meminfo_free_pages)
 slab_compare /tmp/slab.before /tmp/slab.after && pass slab_stable || fail slab_stable "slab grew"
+V1=$(vmalloc_live)
+[ $V1 -le $((V0 + 8)) ] && pass vmalloc_stable || fail vmalloc_stable "vmalloc areas $V0 -> $V1"
+grep -q 'mc_\|dm_mirrorcache' /proc/vmallocinfo && fail vmalloc_module "module vmalloc left: $(grep mc_ /proc/vmallocinfo | head -2)" || pass vmalloc_module
 # 30 cycles of 3072 pages each: a leak of the cache would lose 92160 pages.
 LOST=$((FREE0 - FREE1))
 [ $LOST -lt 4096 ] && pass pages_stable || fail pages_stable "lost $LOST free pages"

@@ -68,9 +68,19 @@ flushbufs() {
 	for d in "$@"; do blockdev --flushbufs $d; done
 }
 
-# slab_snapshot <file>: "<cache> <active objects>" per slab cache
+# slab_snapshot <file>: "<cache> <active objects>" for the slab caches the
+# module allocates from (kmalloc, bios, device-mapper, sysfs nodes).  Caches
+# tied to processes (vm_area_struct, filp, ...) move with every fio run and
+# vmap_area counts lazily freed vmalloc areas, so they say nothing here;
+# vmalloc_live covers vmalloc.
 slab_snapshot() {
-	awk 'NR > 2 { print $1, $2 }' /proc/slabinfo | sort > "$1"
+	awk 'NR > 2 && $1 ~ /^(kmalloc-|bio-|biovec-|dm_|kernfs_node_cache)/ { print $1, $2 }' \
+		/proc/slabinfo | sort > "$1"
+}
+
+# vmalloc_live: vmalloc areas in use (lazily freed ones not counted)
+vmalloc_live() {
+	grep -vc unpurged /proc/vmallocinfo
 }
 
 # slab_compare <before> <after>: fail when a cache grew by more than
