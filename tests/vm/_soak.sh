@@ -25,13 +25,14 @@ fio_bg() {
 	FPID=$!
 }
 
-# fio_end: wait; prints "<rc> <max write clat usec> <verify errors>"
+# fio_end: wait; sets RC, LAT (max write completion latency, usec) and
+# BAD (verify errors).  Not in a subshell: only this shell can wait.
 fio_end() {
 	wait $FPID
-	rc=$?
-	lat=$(tail -n 1 /tmp/s.out | awk -F';' '{ print int($56) }')
-	bad=$(grep -c 'verify' /tmp/s.err)
-	echo "$rc ${lat:-0} $bad"
+	RC=$?
+	LAT=$(tail -n 1 /tmp/s.out | awk -F';' '{ print int($56) }')
+	LAT=${LAT:-0}
+	BAD=$(grep -c 'verify' /tmp/s.err)
 }
 
 done_cycles=0 errors=0 lost=0 fo_max=0 fb_max=0 kfo_max=0 kfb_max=0
@@ -40,15 +41,17 @@ for i in $(seq 1 $CYCLES); do
 	fio_bg $((i * 2))
 	usleep $(( $(rnd 1500) * 1000 ))
 	echo 1 > $SYS/ctrl$n/fail || { echo "soak: cycle $i: fail $n refused"; errors=$((errors + 1)); }
-	set -- $(fio_end)
-	[ "$1" = 0 ] || errors=$((errors + 1)); lost=$((lost + $3)); fo_max=$(max $fo_max $2)
+	fio_end
+	[ $RC = 0 ] || { errors=$((errors + 1)); echo "soak: cycle $i: fio failed: $(head -3 /tmp/s.err)"; }
+	lost=$((lost + BAD)); fo_max=$(max $fo_max $LAT)
 	kfo_max=$(max $kfo_max $(cat $SYS/failover_stall_us))
 
 	fio_bg $((i * 2 + 1))
 	usleep $(( $(rnd 1500) * 1000 ))
 	echo 1 > $SYS/ctrl$n/recover || { echo "soak: cycle $i: recover $n refused"; errors=$((errors + 1)); }
-	set -- $(fio_end)
-	[ "$1" = 0 ] || errors=$((errors + 1)); lost=$((lost + $3)); fb_max=$(max $fb_max $2)
+	fio_end
+	[ $RC = 0 ] || { errors=$((errors + 1)); echo "soak: cycle $i: fio failed: $(head -3 /tmp/s.err)"; }
+	lost=$((lost + BAD)); fb_max=$(max $fb_max $LAT)
 	kfb_max=$(max $kfb_max $(cat $SYS/failback_stall_us))
 	done_cycles=$i
 	[ $((i % 10)) = 0 ] && echo "soak: $i cycles, fio errors $errors, verify errors $lost"
