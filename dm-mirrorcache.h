@@ -190,6 +190,8 @@ struct mc_stats {
  * @nch_dma_done: DMA copies that completed
  * @msg_wq: requests of the peer in mirror_alloc message mode
  * @dma: DMA_MEMCPY channel of the node channel, or NULL for CPU copies
+ * @inject_torn: fault injection: tear the next mirror copy and fail
+ * @inject_work: fails the controller for @inject_torn
  * @stats: counters
  * @kobj: sysfs directory ctrlN
  */
@@ -240,6 +242,8 @@ struct mc_ctrl {
 	struct list_head nch_dma_done;
 	struct workqueue_struct *msg_wq;
 	struct dma_chan *dma;
+	bool inject_torn;
+	struct work_struct inject_work;
 
 	struct mc_stats stats;
 	struct kobject kobj;
@@ -431,6 +435,7 @@ const char *mc_state_name(enum mc_ctrl_state state);
 int mc_ctrl_init(struct mc_ctrl *c, struct mc_target *mc, unsigned int id,
 		 char **error);
 void mc_ctrl_exit(struct mc_ctrl *c);
+void mc_ctrl_quiesce(struct mc_ctrl *c);
 void mc_ctrl_reset_tables(struct mc_ctrl *c);
 void mc_ctrl_reset_mmt(struct mc_ctrl *c);
 void mc_ctrls_size_mirrors(struct mc_target *mc);

@@ -271,6 +271,22 @@ int mc_ctrl_init(struct mc_ctrl *c, struct mc_target *mc, unsigned int id,
 	return 0;
 }
 
+/**
+ * mc_ctrl_quiesce - wait until no work of @c runs or is queued
+ * @c: the controller; no bio may arrive any more
+ */
+void mc_ctrl_quiesce(struct mc_ctrl *c)
+{
+	if (c->wq)
+		flush_workqueue(c->wq);
+	if (c->nch_wq)
+		flush_workqueue(c->nch_wq);
+	if (c->msg_wq)
+		flush_workqueue(c->msg_wq);
+	if (c->nch_wq)		/* inject_work is initialised with it */
+		flush_work(&c->inject_work);
+}
+
 /* Free everything mc_ctrl_init() allocated; safe on a partial init. */
 void mc_ctrl_exit(struct mc_ctrl *c)
 {

@@ -15,6 +15,7 @@
  * art of seed 000, Fig. 12), from a request that the peer processes on its
  * own work queue and answers.
  */
+#include <linux/delay.h>
 #include <linux/dmaengine.h>
 #include <linux/dma-mapping.h>
 #include <linux/slab.h>
@@ -261,6 +262,29 @@ unmap:
 	return false;
 }
 
+/*
+ * Fault injection (ctrlN/inject_torn_copy): copy half of the page, then let
+ * the controller fail before the copy can complete, as a controller that
+ * dies in the middle of a node-channel transfer would.
+ */
+static void mc_nch_inject_torn(struct mc_ctrl *c, struct mc_nch_req *req)
+{
+	unsigned long end = jiffies + 5 * HZ;
+
+	memcpy(mc_mirror_addr(c, req->mirror), mc_page_addr(c, req->page),
+	       PAGE_SIZE / 2);
+	queue_work(system_unbound_wq, &c->inject_work);
+	while (READ_ONCE(c->state) == MC_CTRL_ONLINE && time_before(jiffies, end))
+		usleep_range(100, 200);
+}
+
+static void mc_nch_inject_work(struct work_struct *work)
+{
+	struct mc_ctrl *c = container_of(work, struct mc_ctrl, inject_work);
+
+	mc_fail_ctrl(c->mc, c->id);
+}
+
 /* The node-channel work: finish DMA copies, perform queued copies. */
 static void mc_nch_work(struct work_struct *work)
 {
@@ -278,6 +302,12 @@ static void mc_nch_work(struct work_struct *work)
 		mc_nch_copy_done(c, req);
 
 	list_for_each_entry_safe(req, tmp, &batch, entry) {
+		if (unlikely(READ_ONCE(c->inject_torn))) {
+			WRITE_ONCE(c->inject_torn, false);
+			mc_nch_inject_torn(c, req);
+			mc_nch_copy_done(c, req);
+			continue;
+		}
 		if (c->dma && mc_nch_dma_start(c, req))
 			continue;
 		memcpy(mc_mirror_addr(c, req->mirror),
@@ -360,6 +390,7 @@ int mc_nch_init(struct mc_ctrl *c, char **error)
 	INIT_LIST_HEAD(&c->nch_queue);
 	INIT_LIST_HEAD(&c->nch_dma_done);
 	INIT_WORK(&c->nch_work, mc_nch_work);
+	INIT_WORK(&c->inject_work, mc_nch_inject_work);
 	c->nch_wq = alloc_workqueue("mc%u_nch", WQ_MEM_RECLAIM | WQ_UNBOUND |
 				    WQ_HIGHPRI, 1, c->id);
 	c->msg_wq = alloc_workqueue("mc%u_msg", WQ_MEM_RECLAIM | WQ_UNBOUND,

@@ -20,6 +20,12 @@ static void mc_free(struct mc_target *mc)
 {
 	unsigned int i;
 
+	/*
+	 * Quiesce both controllers before tearing either down: the work of
+	 * one (a mirror page release, a message) reaches into the other.
+	 */
+	for (i = 0; i < 2 * MC_NR_CTRL; i++)
+		mc_ctrl_quiesce(&mc->ctrl[i % MC_NR_CTRL]);
 	for (i = 0; i < MC_NR_CTRL; i++)
 		mc_ctrl_exit(&mc->ctrl[i]);
 	mc_fail_exit(mc);
