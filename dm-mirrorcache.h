@@ -12,6 +12,8 @@
  *   mc-io.c       the read and write paths of a controller
  *   mc-nch.c      the node channel: mirror copies, mirror page acquisition
  *   mc-wb.c       write-back (destage) and flush
+ *   mc-lu.c       bios to the LUs, LU error state and retry
+ *   mc-debug.c    object accounting and fault injection (debugfs)
  *   lib/          kernel-agnostic algorithms (mirror table, hash, CBE, lists)
  */
 #ifndef DM_MIRRORCACHE_H
@@ -90,17 +92,34 @@ enum mc_ctrl_state {
 
 struct mc_target;
 
+/**
+ * struct mc_live - objects of the module that are alive, for leak checks
+ * (debugfs dm-mirrorcache/objects); see mc-debug.c
+ */
+struct mc_live {
+	atomic_t targets;
+	atomic_t pages;
+	atomic_t tables;
+	atomic_t wqs;
+	atomic_t nch_reqs;
+	atomic_t lu_bios;
+	atomic_t kobjs;
+};
+
+extern struct mc_live mc_live;
+extern u32 mc_inject_copy_delay_ms;
+
 /* Lists of read/write-area pages (struct mc_lists ids). */
 enum {
 	MC_L_FREE,		/* holds nothing */
 	MC_L_CLEAN,		/* clean, LRU order: head is evicted first */
 	MC_L_DIRTY,		/* dirty, not under write-back */
+	MC_L_HELD,		/* dirty, its destage failed: kept until a retry */
 };
 
 /* struct mc_pmeta flags */
 #define MC_PF_FILLING	0x01	/* a read from the LU fills the page */
 #define MC_PF_WB	0x02	/* under write-back */
-#define MC_PF_FILL_ERR	0x04	/* the fill failed */
 #define MC_PF_RELINKED	0x08	/* a mirror-area page relinked by degrade */
 
 /**
@@ -172,6 +191,8 @@ struct mc_stats {
  * @flushes: bios waiting for write-back up to their sequence number
  * @wb_inflight: pages under write-back
  * @wb_drain: drains waiting: destage everything (suspend, flush message)
+ * @wb_retry: pages a retry moved back from the held list, destaged
+ *	whatever the watermarks
  * @wb_high: start write-back above this many dirty pages
  * @wb_low: stop write-back at this many dirty pages
  * @wb_wait: woken when write-back completes
@@ -192,6 +213,8 @@ struct mc_stats {
  * @dma: DMA_MEMCPY channel of the node channel, or NULL for CPU copies
  * @inject_torn: fault injection: tear the next mirror copy and fail
  * @inject_work: fails the controller for @inject_torn
+ * @retry_work: retries the held pages (LU write errors)
+ * @retry_delay: backoff of the next automatic retry; c->lock
  * @stats: counters
  * @kobj: sysfs directory ctrlN
  */
@@ -218,6 +241,7 @@ struct mc_ctrl {
 	struct bio_list flushes;
 	unsigned int wb_inflight;
 	unsigned int wb_drain;
+	unsigned int wb_retry;
 	unsigned int wb_high;
 	unsigned int wb_low;
 	wait_queue_head_t wb_wait;
@@ -245,6 +269,9 @@ struct mc_ctrl {
 	bool inject_torn;
 	struct work_struct inject_work;
 
+	struct delayed_work retry_work;
+	unsigned long retry_delay;
+
 	struct mc_stats stats;
 	struct kobject kobj;
 };
@@ -262,6 +289,10 @@ struct mc_ctrl {
  * @flush_seq: for flushes and FUA writes: destage up to this sequence
  * @redrive: the controller failed under the bio: run it again through the
  *	survivor
+ * @wt: write-through: each page is destaged (with @fua) before the bio
+ *	completes (FUA writes in flush_mode destage or while degraded, every
+ *	write while degraded_writes writethrough or failing back)
+ * @fua: the destages of @wt carry REQ_FUA
  */
 struct mc_io {
 	struct mc_ctrl *c;
@@ -274,7 +305,26 @@ struct mc_io {
 	struct bvec_iter iter;
 	u64 flush_seq;
 	bool redrive;
+	bool wt;
+	bool fua;
 };
+
+/**
+ * struct mc_lbio - front of every bio sent to an LU (bio set front pad)
+ * @c: the controller that issued it
+ * @io: the mapped bio waiting for it, or NULL
+ * @bio: the bio
+ */
+struct mc_lbio {
+	struct mc_ctrl *c;
+	struct mc_io *io;
+	struct bio bio;
+};
+
+static inline struct mc_lbio *mc_lbio_of(struct bio *bio)
+{
+	return container_of(bio, struct mc_lbio, bio);
+}
 
 /**
  * struct mc_lun - one logical unit (backing device)
@@ -283,6 +333,9 @@ struct mc_io {
  * @len: sectors, rounded down to a whole page
  * @default_owner: the controller the table assigns
  * @owner: the controller currently in charge
+ * @error: errno of the last failed destage while the LU is in the error
+ *	state, else 0
+ * @write_errors: failed destage bios so far
  * @kobj: sysfs directory lunK
  */
 struct mc_lun {
@@ -293,6 +346,8 @@ struct mc_lun {
 	sector_t len;
 	unsigned int default_owner;
 	unsigned int owner;
+	int error;
+	atomic64_t write_errors;
 	struct kobject kobj;
 };
 
@@ -449,8 +504,8 @@ void mc_io_put(struct mc_target *mc);
 int mc_io_map(struct mc_target *mc, struct bio *bio);
 void mc_io_work(struct work_struct *work);
 void mc_io_complete(struct mc_io *io);
+void mc_io_put_ref(struct mc_io *io);
 void mc_kick(struct mc_ctrl *c);
-void mc_io_endio(struct bio *bio);
 u32 mc_alloc_page(struct mc_ctrl *c);
 
 /* mc-nch.c */
@@ -468,8 +523,28 @@ void mc_wb_complete(struct mc_ctrl *c, struct bio *bio);
 void mc_wb_start(struct mc_ctrl *c);
 void mc_wb_flush(struct mc_ctrl *c, struct bio *bio);
 void mc_wb_check_flushes(struct mc_ctrl *c);
-void mc_wb_drain(struct mc_ctrl *c);
+u32 mc_wb_drain(struct mc_ctrl *c);
+void mc_wb_through(struct mc_ctrl *c, struct mc_io *io, u32 p);
 u32 mc_dirty_pages(struct mc_ctrl *c);
+u32 mc_held_pages(struct mc_ctrl *c, unsigned int lun);
+
+/* mc-lu.c */
+struct bio *mc_lu_bio_alloc(struct mc_ctrl *c, struct mc_lun *lun,
+			    unsigned int nr_vecs, blk_opf_t opf,
+			    struct mc_io *io);
+void mc_lu_bio_put(struct bio *bio);
+void mc_lu_endio(struct bio *bio);
+void mc_lu_write_error(struct mc_ctrl *c, struct mc_lun *lun,
+		       blk_status_t err, u32 pages);
+void mc_lu_write_ok(struct mc_ctrl *c, struct mc_lun *lun);
+u32 mc_lu_retry(struct mc_ctrl *c, bool reset);
+void mc_lu_init(struct mc_ctrl *c);
+void mc_lu_exit(struct mc_ctrl *c);
+
+/* mc-debug.c */
+void mc_debug_init(void);
+void mc_debug_exit(void);
+void mc_inject_copy_delay(void);
 
 /* mc-fail.c */
 bool mc_gate_hold(struct mc_target *mc, struct bio *bio);

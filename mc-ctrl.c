@@ -22,9 +22,12 @@ static void mc_ctrl_free_pages(struct mc_ctrl *c)
 
 	if (!c->pages)
 		return;
-	for (i = 0; i < c->nr_pages; i++)
-		if (c->pages[i])
+	for (i = 0; i < c->nr_pages; i++) {
+		if (c->pages[i]) {
 			__free_page(c->pages[i]);
+			atomic_dec(&mc_live.pages);
+		}
+	}
 	kvfree(c->pages);
 	c->pages = NULL;
 }
@@ -44,6 +47,7 @@ static int mc_ctrl_alloc_pages(struct mc_ctrl *c)
 			mc_ctrl_free_pages(c);
 			return -ENOMEM;
 		}
+		atomic_inc(&mc_live.pages);
 		if (!(i % 1024))
 			cond_resched();
 	}
@@ -103,6 +107,8 @@ int mc_ctrl_check_sizes(struct mc_target *mc, char **error)
 
 static void mc_ctrl_free_tables(struct mc_ctrl *c)
 {
+	if (c->meta)
+		atomic_dec(&mc_live.tables);
 	kvfree(c->meta);
 	kvfree(c->hash.bucket);
 	kvfree(c->hash.next);
@@ -134,6 +140,8 @@ static int mc_ctrl_alloc_tables(struct mc_ctrl *c)
 	u8 *on;
 
 	c->meta = MC_KVCALLOC(nr, c->meta);
+	if (c->meta)
+		atomic_inc(&mc_live.tables);
 	bucket = MC_KVCALLOC(nb, bucket);
 	hnext = MC_KVCALLOC(nr, hnext);
 	key = MC_KVCALLOC(nr, key);
@@ -178,6 +186,7 @@ void mc_ctrl_reset_tables(struct mc_ctrl *c)
 		      c->lists.on);
 	memset(c->mirror_cbe, 0, c->mirror_pages * sizeof(*c->mirror_cbe));
 	c->wb_inflight = 0;
+	c->wb_retry = 0;
 	c->wb_active = false;
 	for (i = 0; i < c->nr_pages; i++) {
 		c->meta[i].mirror = MC_CBE_NO_MIRROR;
@@ -216,6 +225,7 @@ static int mc_ctrl_alloc_wq(struct mc_ctrl *c)
 				c->id);
 	if (!c->wq)
 		return -ENOMEM;
+	atomic_inc(&mc_live.wqs);
 	INIT_WORK(&c->io_work, mc_io_work);
 	INIT_WORK(&c->wb_work, mc_wb_work);
 	return 0;
@@ -250,6 +260,7 @@ int mc_ctrl_init(struct mc_ctrl *c, struct mc_target *mc, unsigned int id,
 	init_waitqueue_head(&c->wb_wait);
 	spin_lock_init(&c->done_lock);
 	bio_list_init(&c->done);
+	mc_lu_init(c);
 
 	if (mc_ctrl_alloc_pages(c)) {
 		*error = "Cannot allocate cache memory";
@@ -290,13 +301,16 @@ void mc_ctrl_quiesce(struct mc_ctrl *c)
 /* Free everything mc_ctrl_init() allocated; safe on a partial init. */
 void mc_ctrl_exit(struct mc_ctrl *c)
 {
+	mc_lu_exit(c);
 	if (c->wq) {
 		cancel_work_sync(&c->wb_work);
 		cancel_work_sync(&c->io_work);
 	}
 	mc_nch_exit(c);
-	if (c->wq)
+	if (c->wq) {
 		destroy_workqueue(c->wq);
+		atomic_dec(&mc_live.wqs);
+	}
 	c->wq = NULL;
 	mc_ctrl_free_tables(c);
 	mc_ctrl_free_pages(c);

@@ -287,6 +287,7 @@ int mc_fail_ctrl(struct mc_target *mc, unsigned int id)
 	WRITE_ONCE(f->state, MC_CTRL_FAILED);
 	spin_unlock(&f->lock);
 	write_unlock(&f->alive_lock);
+	wake_up_all(&f->wb_wait);	/* a drain of @f ends */
 	mc_ctrl_scrub(f);
 
 	mc_fence(f);
@@ -330,6 +331,37 @@ static int mc_recover_check(struct mc_target *mc, unsigned int id)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/*
+ * The survivor must hand every page back through the LUs: refuse while it
+ * holds pages an LU refused (retry once the LU works again).
+ */
+static int mc_recover_held(struct mc_ctrl *s)
+{
+	unsigned int i;
+	u32 held = 0;
+
+	for (i = 0; i < s->mc->nr_luns; i++)
+		held += mc_held_pages(s, i);
+	if (!held)
+		return 0;
+	DMERR("recover: ctrl%u holds %u dirty pages its LUs refused; send 'retry' once the LUs work again",
+	      s->id, held);
+	return -EIO;
+}
+
+/* Undo the first phase of a recovery: the controller stays failed. */
+static void mc_recover_abort(struct mc_target *mc, struct mc_ctrl *f,
+			     struct mc_ctrl *s)
+{
+	spin_lock(&s->lock);
+	s->wt_forced = false;
+	spin_unlock(&s->lock);
+	WRITE_ONCE(f->state, MC_CTRL_FAILED);
+	mc->failback_phase = MC_FB_NONE;
+	mc_thaw(mc);
+	dm_table_event(mc->ti->table);
 }
 
 /* Drop the survivor's clean pages of the LUs that go back to @id. */
@@ -405,6 +437,9 @@ int mc_recover_ctrl(struct mc_target *mc, unsigned int id)
 		goto out;
 	f = &mc->ctrl[id];
 	s = mc_peer(f);
+	r = mc_recover_held(s);
+	if (r)
+		goto out;
 	WRITE_ONCE(f->state, MC_CTRL_RECOVERING);
 	dm_table_event(mc->ti->table);
 
@@ -421,7 +456,11 @@ int mc_recover_ctrl(struct mc_target *mc, unsigned int id)
 	mc->failback_phase = MC_FB_SWITCH;
 	mc_freeze(mc);
 	mc_wait_idle(mc);
-	mc_wb_drain(s);
+	if (mc_wb_drain(s)) {
+		mc_recover_abort(mc, f, s);
+		r = mc_recover_held(s);
+		goto out;
+	}
 	mc_restart(f, s);
 	for (i = 0; i < mc->nr_luns; i++) {
 		if (mc->luns[i].default_owner == f->id &&
@@ -453,12 +492,17 @@ int mc_fail_init(struct mc_target *mc)
 	init_waitqueue_head(&mc->idle_wait);
 	INIT_WORK(&mc->redrive_work, mc_redrive_work);
 	mc->wq = alloc_workqueue("mc_redrive", WQ_MEM_RECLAIM, 0);
-	return mc->wq ? 0 : -ENOMEM;
+	if (!mc->wq)
+		return -ENOMEM;
+	atomic_inc(&mc_live.wqs);
+	return 0;
 }
 
 void mc_fail_exit(struct mc_target *mc)
 {
-	if (mc->wq)
+	if (mc->wq) {
 		destroy_workqueue(mc->wq);
+		atomic_dec(&mc_live.wqs);
+	}
 	mc->wq = NULL;
 }

@@ -92,7 +92,7 @@ u32 mc_alloc_page(struct mc_ctrl *c)
 	while (n--) {
 		p = mc_list_pop_head(&c->lists, MC_L_CLEAN);
 		m = &c->meta[p];
-		if (m->readers || m->busy || (m->flags & ~MC_PF_FILL_ERR)) {
+		if (m->readers || m->busy || m->flags) {
 			mc_list_add_tail(&c->lists, MC_L_CLEAN, p);
 			continue;
 		}
@@ -128,34 +128,16 @@ struct mc_lun *mc_lun_of(struct mc_target *mc, sector_t sector)
 
 /* ---- read path ---- */
 
-/* Completion of a fill or write-back bio, in any context. */
-void mc_io_endio(struct bio *bio)
-{
-	struct mc_ctrl *c = bio->bi_private;
-	unsigned long flags;
-
-	spin_lock_irqsave(&c->done_lock, flags);
-	bio_list_add(&c->done, bio);
-	spin_unlock_irqrestore(&c->done_lock, flags);
-	if (atomic_dec_and_test(&c->lu_inflight))
-		wake_up_all(&c->wb_wait);
-	mc_kick(c);
-}
-
 static void mc_fill_submit(struct mc_io *io, u32 *pages, u32 n, u64 index)
 {
 	struct mc_ctrl *c = io->c;
 	struct bio *bio;
 	u32 i;
 
-	bio = bio_alloc_bioset(io->lun->dev->bdev, n, REQ_OP_READ, GFP_NOIO,
-			       &c->mc->bs);
+	bio = mc_lu_bio_alloc(c, io->lun, n, REQ_OP_READ, io);
 	bio->bi_iter.bi_sector = index * MC_PAGE_SECTORS;
-	bio->bi_end_io = mc_io_endio;
-	bio->bi_private = c;
 	for (i = 0; i < n; i++)
 		__bio_add_page(bio, c->pages[pages[i]], PAGE_SIZE, 0);
-	atomic_inc(&c->lu_inflight);
 	submit_bio_noacct(bio);
 }
 
@@ -164,33 +146,39 @@ static void mc_fill_submit(struct mc_io *io, u32 *pages, u32 n, u64 index)
  * @c: the controller
  * @bio: the fill bio
  *
- * On an error the pages stay hashed with MC_PF_FILL_ERR: the next read of
- * such a page fails and drops it, a write simply overwrites it.  So every
- * waiting read fails after at most one fill of its own.
+ * On an error the pages are dropped again and the read that submitted the
+ * fill fails; any other read waiting for one of the pages tries its own
+ * fill.  So every read fails only after an I/O error of its own.
  */
 static void mc_fill_complete(struct mc_ctrl *c, struct bio *bio)
 {
+	struct mc_io *io = mc_lbio_of(bio)->io;
 	struct bvec_iter_all iter;
 	struct bio_vec *bv;
 	u32 p;
 
 	if (READ_ONCE(c->state) != MC_CTRL_ONLINE) {
-		bio_put(bio);	/* a failed controller's tables are dead */
+		mc_lu_bio_put(bio);	/* a failed controller's tables are dead */
 		return;
 	}
 	spin_lock(&c->lock);
 	bio_for_each_segment_all(bv, bio, iter) {
 		p = page_private(bv->bv_page);
 		c->meta[p].flags &= ~MC_PF_FILLING;
-		if (bio->bi_status)
-			c->meta[p].flags |= MC_PF_FILL_ERR;
-		mc_list_add_tail(&c->lists, MC_L_CLEAN, p);
+		if (bio->bi_status) {
+			mc_hash_remove(&c->hash, p);
+			mc_free_page(c, p);
+		} else {
+			mc_list_add_tail(&c->lists, MC_L_CLEAN, p);
+		}
 	}
+	if (bio->bi_status)
+		io->status = bio->bi_status;	/* the initiator is parked */
 	spin_unlock(&c->lock);
 	if (bio->bi_status)
-		DMERR_LIMIT("ctrl%u: read from LU failed: %d", c->id,
-			    blk_status_to_errno(bio->bi_status));
-	bio_put(bio);
+		DMERR_LIMIT("ctrl%u: read from LU %u failed: %d", c->id,
+			    io->lun->id, blk_status_to_errno(bio->bi_status));
+	mc_lu_bio_put(bio);
 }
 
 /*
@@ -246,15 +234,6 @@ static int mc_read_page(struct mc_io *io, struct bio *bio)
 		spin_unlock(&c->lock);
 		return MC_STEP_PARKED;
 	}
-	if (m->flags & MC_PF_FILL_ERR) {
-		mc_hash_remove(&c->hash, p);
-		mc_list_del(&c->lists, MC_L_CLEAN, p);
-		mc_free_page(c, p);
-		spin_unlock(&c->lock);
-		io->status = BLK_STS_IOERR;
-		io->done = io->nr - 1;	/* fail the rest of the bio */
-		return MC_STEP_DONE;
-	}
 	m->readers++;
 	if (m->state == MC_CBE_CLEAN)
 		mc_list_move_tail(&c->lists, MC_L_CLEAN, p);
@@ -282,7 +261,6 @@ static void mc_dirty_page(struct mc_ctrl *c, u32 p, struct mc_cbe *cbe)
 	struct mc_pmeta *m = &c->meta[p];
 
 	c->seq++;
-	m->flags &= ~MC_PF_FILL_ERR;
 	if (m->state != MC_CBE_DIRTY) {
 		if (mc_list_of(&c->lists, p) == MC_L_CLEAN)
 			mc_list_del(&c->lists, MC_L_CLEAN, p);
@@ -301,7 +279,11 @@ static void mc_dirty_page(struct mc_ctrl *c, u32 p, struct mc_cbe *cbe)
 /*
  * Find or allocate the page for the write and give it a new mirror page.
  * c->lock held.  Returns the page, MC_NEED_MIRROR, or MC_LIST_NIL after
- * parking the bio.  *@spare is a mirror page acquired earlier and is
+ * parking the bio.  Writes to one page are ordered: a write waits while
+ * the page fills, while an earlier write's mirror copy is in flight (the
+ * page is busy) and while the page is under write-back (stable pages).
+ * Without a free or evictable page the bio parks before any mirror page is
+ * acquired, so a full read/write area costs no mirror traffic.  *@spare is a mirror page acquired earlier and is
  * consumed; the page's previous mirror page goes to *@old, to be released
  * once the new copy is complete (copy-on-write: an interrupted copy never
  * damages the mirror of older acknowledged data).  A controller whose peer
@@ -315,19 +297,24 @@ static u32 mc_write_take(struct mc_io *io, struct bio *bio, u32 *spare,
 	u32 p = mc_hash_lookup(&c->hash, mc_hash_key(io->lun->id, index));
 
 	*hit = p != MC_HASH_NIL;
-	if (*hit && (c->meta[p].flags & MC_PF_FILLING))
+	if (*hit && ((c->meta[p].flags & (MC_PF_FILLING | MC_PF_WB)) ||
+		     c->meta[p].busy))
 		goto park;
-	if (*spare == MMT_NIL && !c->solo)
-		return MC_NEED_MIRROR;
 	if (!*hit) {
 		p = mc_alloc_page(c);
 		if (p == MC_LIST_NIL)
 			goto park;
+		if (*spare == MMT_NIL && !c->solo) {
+			mc_free_page(c, p);
+			return MC_NEED_MIRROR;
+		}
 		c->meta[p] = (struct mc_pmeta) {
 			.index = index, .lun = io->lun->id,
 			.state = MC_CBE_CLEAN, .mirror = MC_CBE_NO_MIRROR,
 		};
 		mc_hash_insert(&c->hash, p, mc_hash_key(io->lun->id, index));
+	} else if (*spare == MMT_NIL && !c->solo) {
+		return MC_NEED_MIRROR;
 	}
 	*old = c->meta[p].mirror;
 	c->meta[p].mirror = *spare;
@@ -395,10 +382,14 @@ static int mc_write_page(struct mc_io *io, struct bio *bio)
 	}
 	atomic64_inc(hit ? &c->stats.write_hits : &c->stats.write_misses);
 	mc_bio_copy(bio, &io->iter, mc_page_addr(c, p), false);
+	if (unlikely(READ_ONCE(mc_inject_copy_delay_ms)))
+		mc_inject_copy_delay();
 	if (cbe.mirror != MC_CBE_NO_MIRROR) {
 		mc_nch_copy(c, io, p, &cbe, old);
+	} else if (io->wt) {
+		mc_wb_through(c, io, p);	/* solo: nothing to mirror */
 	} else {
-		spin_lock(&c->lock);	/* solo: nothing to mirror */
+		spin_lock(&c->lock);
 		c->meta[p].busy--;
 		spin_unlock(&c->lock);
 	}
@@ -411,8 +402,8 @@ static int mc_write_page(struct mc_io *io, struct bio *bio)
  * mc_io_complete - every page of @io is done: finish the bio
  * @io: the bio's state
  *
- * A FUA write in flush_mode destage waits, like a flush, until its data is
- * on the LU.
+ * Every mirror copy and, for a write-through write, every destage of the
+ * bio has completed.
  */
 void mc_io_complete(struct mc_io *io)
 {
@@ -423,17 +414,19 @@ void mc_io_complete(struct mc_io *io)
 		mc_redrive(c->mc, bio);
 		return;
 	}
-	if (!io->status && bio_data_dir(bio) == WRITE &&
-	    (((bio->bi_opf & REQ_FUA) &&
-	      c->mc->opts.flush_mode == MC_FLUSH_DESTAGE) ||
-	     mc_ctrl_writethrough(c))) {
-		bio->bi_opf &= ~REQ_FUA;
-		mc_wb_flush(c, bio);
-		return;
-	}
 	bio->bi_status = io->status;
 	bio_endio(bio);
 	mc_io_put(c->mc);
+}
+
+/**
+ * mc_io_put_ref - drop one pending reference of @io (a copy or a destage)
+ * @io: the bio's state
+ */
+void mc_io_put_ref(struct mc_io *io)
+{
+	if (atomic_dec_and_test(&io->pending))
+		mc_io_complete(io);
 }
 
 /**
@@ -454,7 +447,7 @@ static void mc_io_step(struct mc_io *io, struct bio *bio)
 	int r;
 
 	atomic_inc(&c->stepping);
-	while (io->done < io->nr) {
+	while (io->done < io->nr && !io->status) {
 		if (unlikely(READ_ONCE(io->c->state) != MC_CTRL_ONLINE)) {
 			io->redrive = true;	/* failed under us */
 			break;
@@ -467,8 +460,7 @@ static void mc_io_step(struct mc_io *io, struct bio *bio)
 		io->done++;
 	}
 	atomic_dec(&c->stepping);
-	if (atomic_dec_and_test(&io->pending))
-		mc_io_complete(io);
+	mc_io_put_ref(io);
 }
 
 /**
@@ -516,8 +508,8 @@ void mc_flush_start(struct mc_target *mc, struct bio *bio)
 
 	atomic_inc(&mc->active_ios);
 	io->c = &mc->ctrl[READ_ONCE(io->lun->owner)];
-	if (mc->opts.flush_mode == MC_FLUSH_MIRROR) {
-		bio_endio(bio);		/* mirrored data counts as durable */
+	if (mc->opts.flush_mode == MC_FLUSH_MIRROR && !READ_ONCE(io->c->solo)) {
+		bio_endio(bio);		/* two copies count as durable */
 		mc_io_put(mc);
 		return;
 	}
@@ -582,12 +574,29 @@ void mc_io_start(struct mc_target *mc, struct bio *bio)
 {
 	struct mc_io *io = mc_io_of(bio);
 
+	struct mc_ctrl *c;
+
 	atomic_inc(&mc->active_ios);
-	io->c = &mc->ctrl[READ_ONCE(io->lun->owner)];
+	c = &mc->ctrl[READ_ONCE(io->lun->owner)];
+	io->c = c;
 	io->done = 0;
 	io->status = BLK_STS_OK;
 	io->redrive = false;
 	io->iter = bio->bi_iter;
+	io->fua = bio->bi_opf & REQ_FUA;
+	io->wt = false;
+	if (bio_data_dir(bio) == WRITE) {
+		if (unlikely(READ_ONCE(io->lun->error))) {
+			/* A dead LU: fail at once, keep the cache as it is. */
+			bio->bi_status = BLK_STS_IOERR;
+			bio_endio(bio);
+			mc_io_put(mc);
+			return;
+		}
+		io->wt = mc_ctrl_writethrough(c) ||
+			 (io->fua && (mc->opts.flush_mode == MC_FLUSH_DESTAGE ||
+				      READ_ONCE(c->solo)));
+	}
 	atomic_set(&io->pending, 1);
 	mc_io_step(io, bio);
 }

@@ -196,15 +196,20 @@ static void mc_nch_copy_done(struct mc_ctrl *c, struct mc_nch_req *req)
 		io->redrive = true;
 	}
 
-	spin_lock(&c->lock);
-	c->meta[req->page].busy--;
+	if (alive && io->wt) {
+		mc_wb_through(c, io, req->page);	/* drops busy */
+		spin_lock(&c->lock);
+	} else {
+		spin_lock(&c->lock);
+		c->meta[req->page].busy--;
+	}
 	kick = !bio_list_empty(&c->parked) || c->wb_drain ||
 	       !bio_list_empty(&c->flushes);
 	spin_unlock(&c->lock);
 
 	mempool_free(req, &c->mc->nch_pool);
-	if (atomic_dec_and_test(&io->pending))
-		mc_io_complete(io);
+	atomic_dec(&mc_live.nch_reqs);
+	mc_io_put_ref(io);
 	if (kick)
 		mc_kick(c);
 }
@@ -332,6 +337,7 @@ void mc_nch_copy(struct mc_ctrl *c, struct mc_io *io, u32 page,
 {
 	struct mc_nch_req *req = mempool_alloc(&c->mc->nch_pool, GFP_NOIO);
 
+	atomic_inc(&mc_live.nch_reqs);
 	req->io = io;
 	req->c = c;
 	req->page = page;
@@ -395,6 +401,7 @@ int mc_nch_init(struct mc_ctrl *c, char **error)
 				    WQ_HIGHPRI, 1, c->id);
 	c->msg_wq = alloc_workqueue("mc%u_msg", WQ_MEM_RECLAIM | WQ_UNBOUND,
 				    0, c->id);
+	atomic_add(!!c->nch_wq + !!c->msg_wq, &mc_live.wqs);
 	if (!c->nch_wq || !c->msg_wq) {
 		*error = "Cannot allocate node-channel work queues";
 		return -ENOMEM;
@@ -405,6 +412,7 @@ int mc_nch_init(struct mc_ctrl *c, char **error)
 /* Undo mc_nch_init(); the caller has quiesced all I/O. */
 void mc_nch_exit(struct mc_ctrl *c)
 {
+	atomic_sub(!!c->nch_wq + !!c->msg_wq, &mc_live.wqs);
 	if (c->nch_wq)
 		destroy_workqueue(c->nch_wq);
 	if (c->msg_wq)

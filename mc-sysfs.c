@@ -66,6 +66,7 @@ static void mc_kobj_release(struct kobject *kobj)
 {
 	struct mc_target *mc = mc_of_kobj(kobj);
 
+	atomic_dec(&mc_live.kobjs);
 	if (atomic_dec_and_test(&mc->kobj_refs))
 		complete(&mc->kobj_done);
 }
@@ -366,6 +367,30 @@ static ssize_t lun_show_start(struct kobject *kobj, char *buf)
 	return sysfs_emit(buf, "%llu\n", (unsigned long long)to_lun(kobj)->start);
 }
 
+static ssize_t lun_show_error(struct kobject *kobj, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(to_lun(kobj)->error));
+}
+
+static ssize_t lun_show_held_pages(struct kobject *kobj, char *buf)
+{
+	struct mc_lun *lun = to_lun(kobj);
+	u32 held = 0, i;
+
+	for (i = 0; i < MC_NR_CTRL; i++)
+		held += mc_held_pages(&lun->mc->ctrl[i], lun->id);
+	return sysfs_emit(buf, "%u\n", held);
+}
+
+static ssize_t lun_show_write_errors(struct kobject *kobj, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n",
+			  (u64)atomic64_read(&to_lun(kobj)->write_errors));
+}
+
+MC_ATTR_RO(lun, error);
+MC_ATTR_RO(lun, held_pages);
+MC_ATTR_RO(lun, write_errors);
 MC_ATTR_RO(lun, owner);
 MC_ATTR_RO(lun, default_owner);
 MC_ATTR_RO(lun, dev);
@@ -378,6 +403,9 @@ static struct attribute *mc_lun_attrs[] = {
 	&lun_attr_dev.attr,
 	&lun_attr_sectors.attr,
 	&lun_attr_start.attr,
+	&lun_attr_error.attr,
+	&lun_attr_held_pages.attr,
+	&lun_attr_write_errors.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(mc_lun);
@@ -522,6 +550,7 @@ void mc_sysfs_init(struct mc_target *mc)
 
 	init_completion(&mc->kobj_done);
 	atomic_set(&mc->kobj_refs, 1 + MC_NR_CTRL + mc->nr_luns);
+	atomic_add(1 + MC_NR_CTRL + mc->nr_luns, &mc_live.kobjs);
 	kobject_init(&mc->kobj, &mc_top_ktype);
 	for (i = 0; i < MC_NR_CTRL; i++)
 		kobject_init(&mc->ctrl[i].kobj, &mc_ctrl_ktype);

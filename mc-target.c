@@ -33,11 +33,13 @@ static void mc_free(struct mc_target *mc)
 	bioset_exit(&mc->bs);
 	mc_put_luns(mc);
 	kfree(mc);
+	atomic_dec(&mc_live.targets);
 }
 
 static int mc_alloc_pools(struct mc_target *mc, char **error)
 {
-	if (bioset_init(&mc->bs, BIO_POOL_SIZE, 0, BIOSET_NEED_BVECS) ||
+	if (bioset_init(&mc->bs, BIO_POOL_SIZE, offsetof(struct mc_lbio, bio),
+			BIOSET_NEED_BVECS) ||
 	    mc_nch_pool_init(mc) || mc_fail_init(mc)) {
 		*error = "Cannot allocate bio and copy pools";
 		return -ENOMEM;
@@ -60,6 +62,7 @@ static int mc_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		ti->error = "Cannot allocate target context";
 		return -ENOMEM;
 	}
+	atomic_inc(&mc_live.targets);
 	mc->ti = ti;
 	mutex_init(&mc->state_lock);
 	INIT_LIST_HEAD(&mc->list);
@@ -92,21 +95,30 @@ bad:
 	return r;
 }
 
-/* Destage every dirty page of the online controllers. */
-static void mc_drain(struct mc_target *mc)
+/*
+ * Destage every dirty page of the online controllers.  Returns the pages
+ * held because their LU failed the destage; the drain does not wait for
+ * the LU to come back.
+ */
+static u32 mc_drain(struct mc_target *mc)
 {
 	unsigned int i;
+	u32 held = 0;
 
 	for (i = 0; i < MC_NR_CTRL; i++)
 		if (READ_ONCE(mc->ctrl[i].state) == MC_CTRL_ONLINE)
-			mc_wb_drain(&mc->ctrl[i]);
+			held += mc_wb_drain(&mc->ctrl[i]);
+	return held;
 }
 
 static void mc_dtr(struct dm_target *ti)
 {
 	struct mc_target *mc = ti->private;
+	u32 held = mc_drain(mc);
 
-	mc_drain(mc);
+	if (held)
+		DMERR("removing the device drops %u dirty pages that could not be written to their LUs",
+		      held);
 	mc_sysfs_unregister(mc);
 	mc_free(mc);
 }
@@ -128,6 +140,7 @@ static int mc_map(struct dm_target *ti, struct bio *bio)
  *   <#luns> then per LU: <current owner>
  *   <degraded> <failovers> <relinked> <relinked_left> <failover_stall_us>
  *   <failbacks> <failback_stall_us>
+ *   <#luns> then per LU: <ok|error> <held_pages> <write_errors>
  *
  * mirror_used/mirror_total count the pages of the peer's mirror area that
  * this controller's mirror management table hands out.
@@ -178,6 +191,32 @@ static unsigned int mc_emit_failover(struct mc_target *mc, char *result,
 	return sz;
 }
 
+/* Held pages of LU @lun on both controllers. */
+static u32 mc_lun_held(struct mc_target *mc, unsigned int lun)
+{
+	u32 held = 0, i;
+
+	for (i = 0; i < MC_NR_CTRL; i++)
+		held += mc_held_pages(&mc->ctrl[i], lun);
+	return held;
+}
+
+static unsigned int mc_emit_lu_errors(struct mc_target *mc, char *result,
+				      unsigned int maxlen, unsigned int sz)
+{
+	struct mc_lun *lun;
+	unsigned int i;
+
+	DMEMIT(" %u", mc->nr_luns);
+	for (i = 0; i < mc->nr_luns; i++) {
+		lun = &mc->luns[i];
+		DMEMIT(" %s %u %llu", READ_ONCE(lun->error) ? "error" : "ok",
+		       mc_lun_held(mc, i),
+		       (u64)atomic64_read(&lun->write_errors));
+	}
+	return sz;
+}
+
 static void mc_status(struct dm_target *ti, status_type_t type,
 		      unsigned int status_flags, char *result,
 		      unsigned int maxlen)
@@ -194,6 +233,7 @@ static void mc_status(struct dm_target *ti, status_type_t type,
 		for (i = 0; i < mc->nr_luns; i++)
 			DMEMIT(" %u", READ_ONCE(mc->luns[i].owner));
 		sz = mc_emit_failover(mc, result, maxlen, sz);
+		sz = mc_emit_lu_errors(mc, result, maxlen, sz);
 		break;
 	case STATUSTYPE_TABLE:
 		mc_emit_table(mc, result, maxlen);
@@ -219,9 +259,22 @@ static int mc_message_ctrl(struct mc_target *mc, unsigned int argc,
 	return mc_recover_ctrl(mc, id);
 }
 
+/* "retry": destage the held pages of both controllers again now. */
+static int mc_message_retry(struct mc_target *mc)
+{
+	unsigned int i;
+
+	for (i = 0; i < MC_NR_CTRL; i++)
+		if (mc_lu_retry(&mc->ctrl[i], true))
+			mc_wb_start(&mc->ctrl[i]);
+	return 0;
+}
+
 /*
  * Messages:
- *   flush         destage every dirty page of the online controllers now
+ *   flush         destage every dirty page of the online controllers now;
+ *                 fails with -EIO when an LU keeps pages it cannot take
+ *   retry         destage the pages held after LU write errors again now
  *   fail <n>      force controller n to fail
  *   recover <n>   restart failed controller n and fail its LUs back
  */
@@ -233,9 +286,10 @@ static int mc_message(struct dm_target *ti, unsigned int argc, char **argv,
 	if (argc == 1 && !strcasecmp(argv[0], "flush")) {
 		if (dm_suspended(ti))
 			return -EBUSY;
-		mc_drain(mc);
-		return 0;
+		return mc_drain(mc) ? -EIO : 0;
 	}
+	if (argc == 1 && !strcasecmp(argv[0], "retry"))
+		return mc_message_retry(mc);
 	if (argc && (!strcasecmp(argv[0], "fail") ||
 		     !strcasecmp(argv[0], "recover")))
 		return mc_message_ctrl(mc, argc, argv);
@@ -265,7 +319,11 @@ static void mc_io_hints(struct dm_target *ti, struct queue_limits *limits)
 
 static void mc_postsuspend(struct dm_target *ti)
 {
-	mc_drain(ti->private);
+	u32 held = mc_drain(ti->private);
+
+	if (held)
+		DMWARN("suspended with %u dirty pages its LUs refused; they stay in the cache",
+		       held);
 }
 
 static void mc_resume(struct dm_target *ti)
@@ -290,16 +348,21 @@ static struct target_type mc_target_type = {
 
 static int __init dm_mirrorcache_init(void)
 {
-	int r = dm_register_target(&mc_target_type);
+	int r;
 
-	if (r < 0)
+	mc_debug_init();
+	r = dm_register_target(&mc_target_type);
+	if (r < 0) {
 		DMERR("register failed %d", r);
+		mc_debug_exit();
+	}
 	return r;
 }
 
 static void __exit dm_mirrorcache_exit(void)
 {
 	dm_unregister_target(&mc_target_type);
+	mc_debug_exit();
 }
 
 module_init(dm_mirrorcache_init);

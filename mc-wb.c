@@ -9,12 +9,21 @@
  * asked for.  A batch takes the oldest dirty pages, sorts them by LU and
  * page index and merges neighbours into one bio.
  *
- * When a page's destage completes and no write touched the page meanwhile,
- * the controller writes the free pattern into the peer's CBE of the mirror
- * page, returns the mirror page to its mirror management table and clears
- * the page's mirror state; the page becomes clean.  A write that arrived
- * during the destage changed the page's sequence number, so the page stays
- * dirty and keeps its mirror page: nothing is lost.
+ * Destage bios carry REQ_FUA: when one completes its data is on the LU's
+ * stable media, so the mirror pages can go.  The controller then writes the
+ * free pattern into the peer's CBE of each mirror page, returns the mirror
+ * page to its mirror management table and clears the page's mirror state;
+ * the page becomes clean.  A page under write-back is stable: a write to it
+ * waits (mc-io.c), so what reaches the LU is exactly what was cached.
+ *
+ * A destage that fails puts its pages on the held list (mc-lu.c).
+ *
+ * Flush semantics (Documentation/mirrorcache.rst): in flush_mode destage,
+ * or while the controller has no partner, an empty flush for LU k waits
+ * until every write of LU k acknowledged before it is on the LU, then goes
+ * on to the LU so that the LU's own volatile cache is flushed; it fails when
+ * any of those writes sits on the held list.  FUA and write-through writes
+ * destage their own pages (mc_wb_through()).
  */
 #include <linux/bio.h>
 #include <linux/sort.h>
@@ -36,13 +45,42 @@ static int mc_wb_cmp(const void *a, const void *b)
 	return x->key < y->key ? -1 : x->key > y->key;
 }
 
-/* Dirty pages, including those under write-back.  c->lock held. */
+/* Dirty pages write-back can still destage (not held).  c->lock held. */
 static u32 __mc_dirty_pages(struct mc_ctrl *c)
 {
 	return mc_list_count(&c->lists, MC_L_DIRTY) + c->wb_inflight;
 }
 
+/* Every dirty page, held ones included. */
 u32 mc_dirty_pages(struct mc_ctrl *c)
+{
+	u32 n;
+
+	spin_lock(&c->lock);
+	n = __mc_dirty_pages(c) + mc_list_count(&c->lists, MC_L_HELD);
+	spin_unlock(&c->lock);
+	return n;
+}
+
+/**
+ * mc_held_pages - pages of LU @lun that @c holds after failed destages
+ * @c: the controller
+ * @lun: the LU
+ */
+u32 mc_held_pages(struct mc_ctrl *c, unsigned int lun)
+{
+	u32 n = 0, p;
+
+	spin_lock(&c->lock);
+	for (p = mc_list_first(&c->lists, MC_L_HELD); p != MC_LIST_NIL;
+	     p = mc_list_next(&c->lists, p))
+		n += c->meta[p].lun == lun;
+	spin_unlock(&c->lock);
+	return n;
+}
+
+/* Dirty pages not yet tried or under write-back (held ones excluded). */
+static u32 mc_dirty_unheld(struct mc_ctrl *c)
 {
 	u32 n;
 
@@ -69,8 +107,8 @@ static bool mc_wb_needed(struct mc_ctrl *c)
 	if (!mc_list_count(&c->lists, MC_L_DIRTY) ||
 	    c->wb_inflight >= MC_WB_MAX_INFLIGHT)
 		return false;
-	return c->wb_active || c->wb_drain || !bio_list_empty(&c->parked) ||
-	       !bio_list_empty(&c->flushes);
+	return c->wb_active || c->wb_drain || c->wb_retry ||
+	       !bio_list_empty(&c->parked) || !bio_list_empty(&c->flushes);
 }
 
 /*
@@ -97,6 +135,7 @@ static u32 mc_wb_collect(struct mc_ctrl *c, struct mc_wb_ent *ents)
 		n++;
 	}
 	c->wb_inflight += n;
+	c->wb_retry -= min(c->wb_retry, n);
 	return n;
 }
 
@@ -108,15 +147,45 @@ static void mc_wb_submit(struct mc_ctrl *c, struct mc_wb_ent *ents, u32 n)
 	struct bio *bio;
 	u32 i;
 
-	bio = bio_alloc_bioset(lun->dev->bdev, n, REQ_OP_WRITE, GFP_NOIO,
-			       &c->mc->bs);
+	bio = mc_lu_bio_alloc(c, lun, n, REQ_OP_WRITE | REQ_FUA, NULL);
 	bio->bi_iter.bi_sector = m->index * MC_PAGE_SECTORS;
-	bio->bi_end_io = mc_io_endio;
-	bio->bi_private = c;
 	for (i = 0; i < n; i++)
 		__bio_add_page(bio, c->pages[ents[i].page], PAGE_SIZE, 0);
-	atomic_inc(&c->lu_inflight);
-	submit_bio(bio);
+	submit_bio_noacct(bio);
+}
+
+/**
+ * mc_wb_through - destage page @p of write @io now (write-through)
+ * @c: the controller
+ * @io: the write; it completes when this destage does
+ * @p: a dirty page the write has just filled and mirrored; the write's
+ *	busy reference on it is dropped here
+ *
+ * No other write can be in the page (writes wait while a page is busy or
+ * under write-back), so the destage carries exactly this write's data.
+ */
+void mc_wb_through(struct mc_ctrl *c, struct mc_io *io, u32 p)
+{
+	struct mc_pmeta *m = &c->meta[p];
+	struct bio *bio;
+	u8 list;
+
+	spin_lock(&c->lock);
+	m->busy--;
+	list = mc_list_of(&c->lists, p);
+	if (list != MC_LIST_NONE)
+		mc_list_del(&c->lists, list, p);
+	m->flags |= MC_PF_WB;
+	m->wb_seq = m->seq;
+	c->wb_inflight++;
+	spin_unlock(&c->lock);
+
+	atomic_inc(&io->pending);
+	bio = mc_lu_bio_alloc(c, io->lun, 1,
+			      REQ_OP_WRITE | (io->fua ? REQ_FUA : 0), io);
+	bio->bi_iter.bi_sector = m->index * MC_PAGE_SECTORS;
+	__bio_add_page(bio, c->pages[p], PAGE_SIZE, 0);
+	submit_bio_noacct(bio);
 }
 
 /* Sort a batch and submit it as runs of neighbouring pages. */
@@ -199,9 +268,12 @@ static u32 mc_wb_page_done(struct mc_ctrl *c, u32 p, bool ok)
 		mc_list_add_tail(&c->lists, MC_L_CLEAN, p);
 		return mirror;
 	}
-	if (ok)		/* a newer write arrived; the LU has up to wb_seq */
+	if (ok) {	/* a newer write arrived; the LU has up to wb_seq */
 		m->dirty_since = m->wb_seq + 1;
-	mc_list_add_tail(&c->lists, MC_L_DIRTY, p);
+		mc_list_add_tail(&c->lists, MC_L_DIRTY, p);
+	} else {
+		mc_list_add_tail(&c->lists, MC_L_HELD, p);
+	}
 	return mirror;
 }
 
@@ -211,56 +283,86 @@ static u32 mc_wb_page_done(struct mc_ctrl *c, u32 p, bool ok)
  * @bio: the write-back bio
  *
  * Called from the controller's work queue.  Releases the mirror pages of
- * the pages that became clean (seed 000, S44-S48).
+ * the pages that became clean (seed 000, S44-S48), records the LU's error
+ * state and finishes a write-through write waiting for the bio.
  */
 void mc_wb_complete(struct mc_ctrl *c, struct bio *bio)
 {
-	u32 release[BIO_MAX_VECS], nr = 0, i, m;
-	bool ok = !bio->bi_status;
+	u32 release[BIO_MAX_VECS], nr = 0, pages = 0, i, m;
+	struct mc_io *io = mc_lbio_of(bio)->io;
+	blk_status_t st = bio->bi_status;
+	struct mc_lun *lun = NULL;
 	struct bvec_iter_all iter;
 	struct bio_vec *bv;
 
 	if (READ_ONCE(c->state) != MC_CTRL_ONLINE) {
-		bio_put(bio);	/* a failed controller's tables are dead */
+		/* A failed controller's tables are dead. */
+		if (io) {
+			io->redrive = true;
+			mc_io_put_ref(io);
+		}
+		mc_lu_bio_put(bio);
 		return;
 	}
 	spin_lock(&c->lock);
 	bio_for_each_segment_all(bv, bio, iter) {
-		m = mc_wb_page_done(c, page_private(bv->bv_page), ok);
+		u32 p = page_private(bv->bv_page);
+
+		if (!lun)
+			lun = &c->mc->luns[c->meta[p].lun];
+		m = mc_wb_page_done(c, p, !st);
 		if (m != MC_CBE_NO_MIRROR)
 			release[nr++] = m;
+		pages++;
 	}
 	spin_unlock(&c->lock);
 
 	for (i = 0; i < nr; i++)
 		mc_mirror_put(c, release[i]);
 	atomic64_add(nr, &c->stats.destaged);
-	if (!ok)
-		DMERR_LIMIT("ctrl%u: write-back to LU failed: %d; pages stay dirty",
-			    c->id, blk_status_to_errno(bio->bi_status));
-	bio_put(bio);
+	if (st)
+		mc_lu_write_error(c, lun, st, pages);
+	else
+		mc_lu_write_ok(c, lun);
+	if (io) {
+		if (st)
+			io->status = st;
+		mc_io_put_ref(io);
+	}
+	mc_lu_bio_put(bio);
 	wake_up_all(&c->wb_wait);
 }
 
 /* ---- flush ---- */
 
-/* Oldest write not yet on an LU, or U64_MAX.  c->lock held. */
-static u64 mc_oldest_dirty(struct mc_ctrl *c)
+/*
+ * Is every write of LU @lun up to sequence number @seq on the LU?
+ * Returns 1 when it is, 0 while some are still to be destaged, and -EIO
+ * when one of them is held after a failed destage.  c->lock held.
+ */
+static int mc_wb_flushed(struct mc_ctrl *c, unsigned int lun, u64 seq)
 {
-	u64 oldest = U64_MAX;
+	struct mc_pmeta *m;
+	int r = 1;
 	u32 p;
 
-	for (p = 0; p < c->nr_pages; p++)
-		if (c->meta[p].state == MC_CBE_DIRTY)
-			oldest = min(oldest, c->meta[p].dirty_since);
-	return oldest;
+	for (p = 0; p < c->nr_pages; p++) {
+		m = &c->meta[p];
+		if (m->state != MC_CBE_DIRTY || m->lun != lun ||
+		    m->dirty_since > seq)
+			continue;
+		if (mc_list_of(&c->lists, p) == MC_L_HELD)
+			return -EIO;
+		r = 0;
+	}
+	return r;
 }
 
 /**
- * mc_wb_flush - hold @bio until every write acknowledged before it is on
- *	its LU
- * @c: the controller in charge of the bio's LU
- * @bio: an empty flush, or a FUA write whose data is in the cache
+ * mc_wb_flush - hold an empty flush until every write of its LU
+ *	acknowledged before it is on the LU
+ * @c: the controller in charge of the flush's LU
+ * @bio: the flush
  */
 void mc_wb_flush(struct mc_ctrl *c, struct bio *bio)
 {
@@ -278,60 +380,75 @@ void mc_wb_flush(struct mc_ctrl *c, struct bio *bio)
 	mc_kick(c);
 }
 
+/* A flush whose writes are on its LU goes on to the LU's own cache. */
+static void mc_wb_flush_done(struct mc_ctrl *c, struct bio *bio, int r)
+{
+	if (r < 0) {
+		bio->bi_status = BLK_STS_IOERR;
+		bio_endio(bio);
+	} else {
+		bio_set_dev(bio, mc_io_of(bio)->lun->dev->bdev);
+		submit_bio_noacct(bio);
+	}
+	mc_io_put(c->mc);
+}
+
 /**
  * mc_wb_check_flushes - release the flushes whose writes are all destaged
  * @c: the controller
  *
- * An empty flush then goes on to its LU, so the LU's own volatile cache is
- * flushed too; a FUA write completes.
+ * A flush whose writes include a held page (its LU failed a destage)
+ * completes with an error instead of waiting for the LU to come back.
  */
 void mc_wb_check_flushes(struct mc_ctrl *c)
 {
-	struct bio_list ready = BIO_EMPTY_LIST, wait = BIO_EMPTY_LIST;
+	struct bio_list wait = BIO_EMPTY_LIST, ready = BIO_EMPTY_LIST;
 	struct bio *bio;
-	u64 oldest;
+	int r;
 
 	spin_lock(&c->lock);
-	if (bio_list_empty(&c->flushes)) {
-		spin_unlock(&c->lock);
-		return;
-	}
-	oldest = mc_oldest_dirty(c);
 	while ((bio = bio_list_pop(&c->flushes))) {
-		if (mc_io_of(bio)->flush_seq < oldest)
-			bio_list_add(&ready, bio);
-		else
+		struct mc_io *io = mc_io_of(bio);
+
+		r = mc_wb_flushed(c, io->lun->id, io->flush_seq);
+		if (!r) {
 			bio_list_add(&wait, bio);
+			continue;
+		}
+		io->status = r < 0 ? BLK_STS_IOERR : BLK_STS_OK;
+		bio_list_add(&ready, bio);
 	}
 	c->flushes = wait;
 	spin_unlock(&c->lock);
 
-	while ((bio = bio_list_pop(&ready))) {
-		if (bio_sectors(bio)) {
-			bio_endio(bio);
-		} else {
-			bio_set_dev(bio, mc_io_of(bio)->lun->dev->bdev);
-			submit_bio_noacct(bio);
-		}
-		mc_io_put(c->mc);
-	}
+	while ((bio = bio_list_pop(&ready)))
+		mc_wb_flush_done(c, bio, mc_io_of(bio)->status ? -EIO : 0);
 }
 
 /**
  * mc_wb_drain - destage every dirty page and wait for it
  * @c: the controller
  *
- * Used by suspend, the destructor and the flush message.  Bios must not be
- * arriving, or the drain waits for them too.
+ * Used by suspend, the destructor, the flush message and failback.  Bios
+ * must not be arriving, or the drain waits for them too.  Pages whose
+ * destage fails are held, not retried here, so the drain ends in bounded
+ * time even when an LU is dead.
+ *
+ * Return: the number of held pages left dirty in the cache.
  */
-void mc_wb_drain(struct mc_ctrl *c)
+u32 mc_wb_drain(struct mc_ctrl *c)
 {
+	u32 held;
+
 	spin_lock(&c->lock);
 	c->wb_drain++;
 	spin_unlock(&c->lock);
 	queue_work(c->wq, &c->wb_work);
-	wait_event(c->wb_wait, !mc_dirty_pages(c));
+	wait_event(c->wb_wait, !mc_dirty_unheld(c) ||
+		   READ_ONCE(c->state) != MC_CTRL_ONLINE);
 	spin_lock(&c->lock);
 	c->wb_drain--;
+	held = mc_list_count(&c->lists, MC_L_HELD);
 	spin_unlock(&c->lock);
+	return held;
 }

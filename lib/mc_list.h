@@ -48,6 +48,17 @@ static inline u32 mc_list_count(const struct mc_lists *l, u8 id)
 	return l->list[id].count;
 }
 
+/* Iteration: the head of list @id, then the element after @e. */
+static inline u32 mc_list_first(const struct mc_lists *l, u8 id)
+{
+	return l->list[id].head;
+}
+
+static inline u32 mc_list_next(const struct mc_lists *l, u32 e)
+{
+	return l->next[e];
+}
+
 /* List id @e is on, or MC_LIST_NONE. */
 static inline u8 mc_list_of(const struct mc_lists *l, u32 e)
 {

@@ -27,7 +27,9 @@ assert_eq "$(echo "$ST" | cut -d' ' -f1-5,18-21)" "2 online 128 100 28 online 96
 assert_eq "$(echo "$ST" | cut -d' ' -f6-9,22-25)" "0 100 0 38 0 58 0 28" status_pages
 assert_eq "$(echo "$ST" | cut -d' ' -f34-36)" "2 0 1" status_luns
 # Failover group: not degraded, no failover or failback yet.
-assert_eq "$(echo "$ST" | cut -d' ' -f37-)" "0 0 0 0 0 0 0" status_failover
+assert_eq "$(echo "$ST" | cut -d' ' -f37-43)" "0 0 0 0 0 0 0" status_failover
+# LU error group: both LUs healthy, nothing held, no write error.
+assert_eq "$(echo "$ST" | cut -d' ' -f44-)" "2 ok 0 0 ok 0 0" status_lu_errors
 
 assert_eq "$(cat $SYS/ctrl0/state)" online sysfs_state0
 assert_eq "$(cat $SYS/ctrl1/state)" online sysfs_state1

@@ -68,31 +68,11 @@ flushbufs() {
 	for d in "$@"; do blockdev --flushbufs $d; done
 }
 
-# slab_snapshot <file>: "<cache> <active objects>" for the slab caches the
-# module allocates from (kmalloc, bios, device-mapper, sysfs nodes).  Caches
-# tied to processes (vm_area_struct, filp, ...) move with every fio run and
-# vmap_area counts lazily freed vmalloc areas, so they say nothing here;
-# vmalloc_live covers vmalloc.
-slab_snapshot() {
-	awk 'NR > 2 && $1 ~ /^(kmalloc-|bio-|biovec-|dm_|kernfs_node_cache)/ { print $1, $2 }' \
-		/proc/slabinfo | sort > "$1"
-}
-
-# vmalloc_live: vmalloc areas in use (lazily freed ones not counted)
-vmalloc_live() {
-	grep -vc unpurged /proc/vmallocinfo
-}
-
-# slab_compare <before> <after>: fail when a cache grew by more than
-# 128 objects and 20% (SLUB counts whole slabs and per-cpu slabs as active,
-# so smaller moves are noise)
-slab_compare() {
-	[ -s "$1" ] && [ -s "$2" ] || { echo "slab_compare: empty snapshot"; return 1; }
-	awk 'NR == FNR { before[$1] = $2; next }
-	     { d = $2 - before[$1]; if (d > 128 && d > before[$1] / 5) { print "slab grew:", $1, before[$1], "->", $2; bad = 1 } }
-	     END { exit bad }' "$1" "$2"
-}
-
-meminfo_free_pages() {
-	awk '/^MemFree:/ { print int($2 / 4) }' /proc/meminfo
+# mc_objects_live: the module's live objects (debugfs dm-mirrorcache/objects)
+# that are not zero, as "name=count,...", or "none".  Exact counts kept by
+# the module itself, so a leak check never reads whole-system figures.
+mc_objects_live() {
+	r=$(awk '$2 != 0 { printf "%s%s=%s", sep, $1, $2; sep = "," }' \
+		/sys/kernel/debug/dm-mirrorcache/objects 2>/dev/null)
+	echo "${r:-none}"
 }
