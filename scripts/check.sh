@@ -19,6 +19,7 @@ stage() {	# stage <name> <command...>: run, stream, keep the output
 }
 
 stage unit make -s unit
+stage tools make -s -C tests/tools check
 
 echo "== build/module-W1"
 KDIR=$(bash scripts/kdir.sh)

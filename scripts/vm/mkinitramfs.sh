@@ -18,7 +18,7 @@ STAGE=$OUT/root
 # parameters, so tests load them (tests/vm/lib.sh: load_mod).
 MODS="dm-mod dm-delay dm-flakey dm-writecache dm-cache dm-cache-smq dm-mirror
 	dm-log dm-region-hash brd null_blk ext4 xfs libnvdimm nd_pmem nfit
-	crc32c_generic crc32c-intel loop"
+	crc32c_generic crc32c-intel loop dm-log-writes"
 BINS="dmsetup fio mke2fs mkfs.ext4 e2fsck fsck.ext4 mkfs.xfs xfs_repair ndctl
 	blkid losetup"
 
@@ -70,6 +70,10 @@ for m in $MODS; do
 			echo "/lib/modules/$KVER/$base" >> "$deps"
 	done
 done
+
+# static test tools (tests/tools/): lw-replay replays a dm-log-writes log
+make -s -C tests/tools >/dev/null
+cp build/tools/lw-replay "$STAGE/bin/lw-replay"
 
 # the project's module and test cases
 [ -f "$KO" ] && cp "$KO" "$STAGE/lib/dm-mirrorcache.ko"

@@ -72,6 +72,7 @@ flushbufs() {
 # that are not zero, as "name=count,...", or "none".  Exact counts kept by
 # the module itself, so a leak check never reads whole-system figures.
 mc_objects_live() {
+	[ -r /sys/kernel/debug/dm-mirrorcache/objects ] || { echo "no objects file"; return; }
 	r=$(awk '$2 != 0 { printf "%s%s=%s", sep, $1, $2; sep = "," }' \
 		/sys/kernel/debug/dm-mirrorcache/objects 2>/dev/null)
 	echo "${r:-none}"
