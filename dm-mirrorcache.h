@@ -27,6 +27,7 @@
 #include <linux/workqueue.h>
 #include <linux/mempool.h>
 #include <linux/wait.h>
+#include <linux/srcu.h>
 
 #include <linux/bio.h>
 
@@ -108,6 +109,8 @@ struct mc_live {
 
 extern struct mc_live mc_live;
 extern u32 mc_inject_copy_delay_ms;
+extern u32 mc_inject_admit_delay_ms;
+extern u32 mc_inject_failback_hold_ms;
 
 /* Lists of read/write-area pages (struct mc_lists ids). */
 enum {
@@ -376,7 +379,9 @@ struct mc_failover {
  * @ctrl: the controller pair
  * @nr_luns: LUs in table order
  * @luns: the LUs
- * @state_lock: serialises controller state and LU ownership changes
+ * @state_lock: serialises controller state and LU ownership changes, and
+ *	@suspended
+ * @suspended: between presuspend and resume: fail and recover are refused
  * @kobj: sysfs directory "mirrorcache" under the mapped device's disk
  * @kobj_done: completed when the last kobject is released
  * @kobj_refs: kobjects not yet released
@@ -386,6 +391,8 @@ struct mc_failover {
  * @bs: bios for fills and write-back
  * @nch_pool: node-channel copy requests
  * @gate_lock: protects @frozen and @held
+ * @gate_srcu: read side around the gate check and the start of a bio
+ *	(see mc-io.c: admission); @gate_srcu_live once initialised
  * @frozen: a failover or failback switch runs: hold bios
  * @held: bios held at the gate or waiting for a re-drive
  * @wq: runs @redrive_work
@@ -407,6 +414,7 @@ struct mc_target {
 	unsigned int nr_luns;
 	struct mc_lun *luns;
 	struct mutex state_lock;
+	bool suspended;
 	struct kobject kobj;
 	struct completion kobj_done;
 	atomic_t kobj_refs;
@@ -416,6 +424,8 @@ struct mc_target {
 	mempool_t nch_pool;
 
 	spinlock_t gate_lock;
+	struct srcu_struct gate_srcu;
+	bool gate_srcu_live;
 	bool frozen;
 	struct bio_list held;
 	struct workqueue_struct *wq;
@@ -499,6 +509,12 @@ int mc_ctrl_check_sizes(struct mc_target *mc, char **error);
 /* mc-io.c */
 struct mc_lun *mc_lun_of(struct mc_target *mc, sector_t sector);
 void mc_io_start(struct mc_target *mc, struct bio *bio);
+void mc_redrive(struct mc_target *mc, struct bio *bio);
+void mc_io_freeze(struct mc_target *mc);
+void mc_io_thaw(struct mc_target *mc);
+void mc_io_wait_idle(struct mc_target *mc);
+int mc_io_gate_init(struct mc_target *mc);
+void mc_io_gate_exit(struct mc_target *mc);
 void mc_flush_start(struct mc_target *mc, struct bio *bio);
 void mc_io_put(struct mc_target *mc);
 int mc_io_map(struct mc_target *mc, struct bio *bio);
@@ -544,15 +560,15 @@ void mc_lu_exit(struct mc_ctrl *c);
 /* mc-debug.c */
 void mc_debug_init(void);
 void mc_debug_exit(void);
-void mc_inject_copy_delay(void);
+void mc_inject_delay(u32 *knob);
+
+/* Fire a fault-injection knob of mc-debug.c (off: one load and branch). */
+#define mc_inject(knob) \
+	do { if (unlikely(READ_ONCE(mc_inject_##knob))) mc_inject_delay(&mc_inject_##knob); } while (0)
 
 /* mc-fail.c */
-bool mc_gate_hold(struct mc_target *mc, struct bio *bio);
-void mc_redrive(struct mc_target *mc, struct bio *bio);
 int mc_fail_ctrl(struct mc_target *mc, unsigned int id);
 int mc_recover_ctrl(struct mc_target *mc, unsigned int id);
-int mc_fail_init(struct mc_target *mc);
-void mc_fail_exit(struct mc_target *mc);
 
 /* mc-sysfs.c */
 void mc_sysfs_register(struct mc_target *mc);

@@ -11,6 +11,12 @@
  *                          by this many milliseconds after its local copy
  *                          (0: off), to open the race of two writes to one
  *                          page while a copy is in flight
+ *       inject_admit_delay_ms
+ *                          delay the next bio between the gate check and
+ *                          its start (inside the gate's SRCU read section)
+ *       inject_failback_hold_ms
+ *                          hold the next failback between the restart of
+ *                          the controller and the switch of the LUs
  *
  * The counters are exact: each one is raised where the object is allocated
  * and lowered in the mirror-image free, so a test can tell a leak of the
@@ -28,6 +34,8 @@ static struct dentry *mc_debugfs;
 
 /* Fault injection knobs; off by default. */
 u32 mc_inject_copy_delay_ms;
+u32 mc_inject_admit_delay_ms;
+u32 mc_inject_failback_hold_ms;
 
 static int mc_objects_show(struct seq_file *m, void *v)
 {
@@ -52,6 +60,10 @@ void mc_debug_init(void)
 			    &mc_objects_fops);
 	debugfs_create_u32("inject_copy_delay_ms", 0644, mc_debugfs,
 			   &mc_inject_copy_delay_ms);
+	debugfs_create_u32("inject_admit_delay_ms", 0644, mc_debugfs,
+			   &mc_inject_admit_delay_ms);
+	debugfs_create_u32("inject_failback_hold_ms", 0644, mc_debugfs,
+			   &mc_inject_failback_hold_ms);
 }
 
 void mc_debug_exit(void)
@@ -59,10 +71,13 @@ void mc_debug_exit(void)
 	debugfs_remove_recursive(mc_debugfs);
 }
 
-/* inject_copy_delay_ms: sleep once, in the write path (process context). */
-void mc_inject_copy_delay(void)
+/**
+ * mc_inject_delay - sleep once for a fault-injection knob, then disarm it
+ * @knob: one of the mc_inject_*_ms knobs; process context only
+ */
+void mc_inject_delay(u32 *knob)
 {
-	u32 ms = xchg(&mc_inject_copy_delay_ms, 0);
+	u32 ms = xchg(knob, 0);
 
 	if (ms)
 		msleep(ms);

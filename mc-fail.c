@@ -34,87 +34,6 @@
 #define MC_POISON		0xdeadc0deU
 #define MC_FAILBACK_WAIT	(10 * HZ)	/* write-through destage phase */
 
-/* ---- the gate ---- */
-
-/**
- * mc_gate_hold - hold @bio while the target is frozen
- * @mc: the target
- * @bio: a bio entering the target
- *
- * Return: true when the bio was held; it runs again at thaw.
- */
-bool mc_gate_hold(struct mc_target *mc, struct bio *bio)
-{
-	bool held = false;
-
-	if (likely(!READ_ONCE(mc->frozen)))
-		return false;
-	spin_lock(&mc->gate_lock);
-	if (mc->frozen) {
-		bio_list_add(&mc->held, bio);
-		held = true;
-	}
-	spin_unlock(&mc->gate_lock);
-	return held;
-}
-
-/**
- * mc_redrive - run @bio again from its start through its LU's owner
- * @mc: the target
- * @bio: a bio whose controller failed under it; nothing references it
- */
-void mc_redrive(struct mc_target *mc, struct bio *bio)
-{
-	bool frozen;
-
-	spin_lock(&mc->gate_lock);
-	bio_list_add(&mc->held, bio);
-	frozen = mc->frozen;
-	spin_unlock(&mc->gate_lock);
-	atomic64_inc(&mc->redriven);
-	mc_io_put(mc);
-	if (!frozen)
-		queue_work(mc->wq, &mc->redrive_work);
-}
-
-static void mc_redrive_work(struct work_struct *work)
-{
-	struct mc_target *mc = container_of(work, struct mc_target, redrive_work);
-	struct bio_list list;
-	struct bio *bio;
-
-	spin_lock(&mc->gate_lock);
-	if (mc->frozen) {
-		spin_unlock(&mc->gate_lock);
-		return;
-	}
-	list = mc->held;
-	bio_list_init(&mc->held);
-	spin_unlock(&mc->gate_lock);
-
-	while ((bio = bio_list_pop(&list))) {
-		if (!mc_io_of(bio)->nr)
-			mc_flush_start(mc, bio);
-		else
-			mc_io_start(mc, bio);
-	}
-}
-
-static void mc_freeze(struct mc_target *mc)
-{
-	spin_lock(&mc->gate_lock);
-	mc->frozen = true;
-	spin_unlock(&mc->gate_lock);
-}
-
-static void mc_thaw(struct mc_target *mc)
-{
-	spin_lock(&mc->gate_lock);
-	mc->frozen = false;
-	spin_unlock(&mc->gate_lock);
-	queue_work(mc->wq, &mc->redrive_work);
-}
-
 /* ---- fail ---- */
 
 /* Poison the whole cache memory, read/write and mirror area alike. */
@@ -244,6 +163,10 @@ static int mc_fail_check(struct mc_target *mc, unsigned int id)
 		DMERR("fail: no controller %u", id);
 		return -EINVAL;
 	}
+	if (mc->suspended) {
+		DMERR("fail: the device is suspended");
+		return -EBUSY;
+	}
 	if (mc->ctrl[id].state != MC_CTRL_ONLINE) {
 		DMERR("fail: controller %u is %s, not online", id,
 		      mc_state_name(mc->ctrl[id].state));
@@ -279,7 +202,7 @@ int mc_fail_ctrl(struct mc_target *mc, unsigned int id)
 	f = &mc->ctrl[id];
 	s = mc_peer(f);
 	t0 = ktime_get();
-	mc_freeze(mc);
+	mc_io_freeze(mc);
 
 	/* The failure itself: from here on the memory is gone. */
 	write_lock(&f->alive_lock);
@@ -301,7 +224,7 @@ int mc_fail_ctrl(struct mc_target *mc, unsigned int id)
 			fo.luns++;
 		}
 	}
-	mc_thaw(mc);
+	mc_io_thaw(mc);
 	mc_wb_start(s);
 
 	fo.stall_us = ktime_us_delta(ktime_get(), t0);
@@ -324,6 +247,10 @@ static int mc_recover_check(struct mc_target *mc, unsigned int id)
 	if (id >= MC_NR_CTRL) {
 		DMERR("recover: no controller %u", id);
 		return -EINVAL;
+	}
+	if (mc->suspended) {
+		DMERR("recover: the device is suspended");
+		return -EBUSY;
 	}
 	if (mc->ctrl[id].state != MC_CTRL_FAILED) {
 		DMERR("recover: controller %u is %s, not failed", id,
@@ -360,7 +287,7 @@ static void mc_recover_abort(struct mc_target *mc, struct mc_ctrl *f,
 	spin_unlock(&s->lock);
 	WRITE_ONCE(f->state, MC_CTRL_FAILED);
 	mc->failback_phase = MC_FB_NONE;
-	mc_thaw(mc);
+	mc_io_thaw(mc);
 	dm_table_event(mc->ti->table);
 }
 
@@ -387,11 +314,6 @@ static void mc_purge_luns(struct mc_ctrl *s, unsigned int id)
 	spin_unlock(&s->lock);
 }
 
-/* Wait until no bio is in the target (the target is frozen). */
-static void mc_wait_idle(struct mc_target *mc)
-{
-	wait_event(mc->idle_wait, !atomic_read(&mc->active_ios));
-}
 
 /* Restart @f with an empty cache and rebuild the pair's mirror tables. */
 static void mc_restart(struct mc_ctrl *f, struct mc_ctrl *s)
@@ -454,14 +376,15 @@ int mc_recover_ctrl(struct mc_target *mc, unsigned int id)
 	/* Phase 2: hold new bios for the switch. */
 	t0 = ktime_get();
 	mc->failback_phase = MC_FB_SWITCH;
-	mc_freeze(mc);
-	mc_wait_idle(mc);
+	mc_io_freeze(mc);
+	mc_io_wait_idle(mc);
 	if (mc_wb_drain(s)) {
 		mc_recover_abort(mc, f, s);
 		r = mc_recover_held(s);
 		goto out;
 	}
 	mc_restart(f, s);
+	mc_inject(failback_hold_ms);
 	for (i = 0; i < mc->nr_luns; i++) {
 		if (mc->luns[i].default_owner == f->id &&
 		    mc->luns[i].owner != f->id) {
@@ -470,7 +393,7 @@ int mc_recover_ctrl(struct mc_target *mc, unsigned int id)
 		}
 	}
 	mc_purge_luns(s, f->id);
-	mc_thaw(mc);
+	mc_io_thaw(mc);
 
 	mc->failback_phase = MC_FB_NONE;
 	mc->failbacks++;
@@ -483,26 +406,3 @@ out:
 	return r;
 }
 
-/* ---- setup ---- */
-
-int mc_fail_init(struct mc_target *mc)
-{
-	spin_lock_init(&mc->gate_lock);
-	bio_list_init(&mc->held);
-	init_waitqueue_head(&mc->idle_wait);
-	INIT_WORK(&mc->redrive_work, mc_redrive_work);
-	mc->wq = alloc_workqueue("mc_redrive", WQ_MEM_RECLAIM, 0);
-	if (!mc->wq)
-		return -ENOMEM;
-	atomic_inc(&mc_live.wqs);
-	return 0;
-}
-
-void mc_fail_exit(struct mc_target *mc)
-{
-	if (mc->wq) {
-		destroy_workqueue(mc->wq);
-		atomic_dec(&mc_live.wqs);
-	}
-	mc->wq = NULL;
-}

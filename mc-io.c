@@ -382,8 +382,7 @@ static int mc_write_page(struct mc_io *io, struct bio *bio)
 	}
 	atomic64_inc(hit ? &c->stats.write_hits : &c->stats.write_misses);
 	mc_bio_copy(bio, &io->iter, mc_page_addr(c, p), false);
-	if (unlikely(READ_ONCE(mc_inject_copy_delay_ms)))
-		mc_inject_copy_delay();
+	mc_inject(copy_delay_ms);
 	if (cbe.mirror != MC_CBE_NO_MIRROR) {
 		mc_nch_copy(c, io, p, &cbe, old);
 	} else if (io->wt) {
@@ -394,6 +393,151 @@ static int mc_write_page(struct mc_io *io, struct bio *bio)
 		spin_unlock(&c->lock);
 	}
 	return MC_STEP_DONE;
+}
+
+/* ---- admission, the failover gate and re-drive ---- */
+
+/*
+ * The gate.  A failover or the switch of a failback "freezes" the target:
+ * bios that arrive are held on mc->held and admitted when it thaws.  The
+ * check of the gate and the start of a bio (which counts it in active_ios)
+ * run inside one SRCU read section; mc_io_freeze() closes the gate and then
+ * waits for every read section that began before (synchronize_srcu()).  So
+ * when it returns, every bio is either held or counted in active_ios, and
+ * mc_io_wait_idle() cannot miss one that slipped past the check.
+ */
+
+/* Hold @bio if the gate is closed; called in a gate_srcu read section. */
+static bool mc_gate_hold(struct mc_target *mc, struct bio *bio)
+{
+	bool held = false;
+
+	if (likely(!READ_ONCE(mc->frozen)))
+		return false;
+	spin_lock(&mc->gate_lock);
+	if (mc->frozen) {
+		bio_list_add(&mc->held, bio);
+		held = true;
+	}
+	spin_unlock(&mc->gate_lock);
+	return held;
+}
+
+/**
+ * mc_admit - start @bio through the owner of its LU, or hold it at the gate
+ * @mc: the target
+ * @bio: a mapped bio (io->lun, io->first, io->nr set; nr == 0 for a flush)
+ */
+static void mc_admit(struct mc_target *mc, struct bio *bio)
+{
+	int idx = srcu_read_lock(&mc->gate_srcu);
+
+	if (!mc_gate_hold(mc, bio)) {
+		mc_inject(admit_delay_ms);
+		if (mc_io_of(bio)->nr)
+			mc_io_start(mc, bio);
+		else
+			mc_flush_start(mc, bio);
+	}
+	srcu_read_unlock(&mc->gate_srcu, idx);
+}
+
+/**
+ * mc_redrive - run @bio again from its start through its LU's owner
+ * @mc: the target
+ * @bio: a started bio whose controller failed under it; nothing else
+ *	references it
+ */
+void mc_redrive(struct mc_target *mc, struct bio *bio)
+{
+	spin_lock(&mc->gate_lock);
+	bio_list_add(&mc->held, bio);
+	spin_unlock(&mc->gate_lock);
+	atomic64_inc(&mc->redriven);
+	mc_io_put(mc);
+	queue_work(mc->wq, &mc->redrive_work);
+}
+
+/* Admit the held bios, each through the gate again. */
+static void mc_redrive_work(struct work_struct *work)
+{
+	struct mc_target *mc = container_of(work, struct mc_target, redrive_work);
+	struct bio_list list;
+	struct bio *bio;
+
+	spin_lock(&mc->gate_lock);
+	if (mc->frozen) {
+		spin_unlock(&mc->gate_lock);
+		return;		/* the thaw queues this work again */
+	}
+	list = mc->held;
+	bio_list_init(&mc->held);
+	spin_unlock(&mc->gate_lock);
+
+	while ((bio = bio_list_pop(&list)))
+		mc_admit(mc, bio);
+}
+
+/**
+ * mc_io_freeze - close the gate; on return no bio starts any more
+ * @mc: the target; the caller holds mc->state_lock
+ */
+void mc_io_freeze(struct mc_target *mc)
+{
+	spin_lock(&mc->gate_lock);
+	mc->frozen = true;
+	spin_unlock(&mc->gate_lock);
+	synchronize_srcu(&mc->gate_srcu);
+}
+
+/**
+ * mc_io_thaw - open the gate and admit the held bios
+ * @mc: the target
+ */
+void mc_io_thaw(struct mc_target *mc)
+{
+	spin_lock(&mc->gate_lock);
+	mc->frozen = false;
+	spin_unlock(&mc->gate_lock);
+	queue_work(mc->wq, &mc->redrive_work);
+}
+
+/**
+ * mc_io_wait_idle - wait until no started bio is in the target
+ * @mc: the target, frozen
+ */
+void mc_io_wait_idle(struct mc_target *mc)
+{
+	wait_event(mc->idle_wait, !atomic_read(&mc->active_ios));
+}
+
+int mc_io_gate_init(struct mc_target *mc)
+{
+	spin_lock_init(&mc->gate_lock);
+	bio_list_init(&mc->held);
+	init_waitqueue_head(&mc->idle_wait);
+	INIT_WORK(&mc->redrive_work, mc_redrive_work);
+	if (init_srcu_struct(&mc->gate_srcu))
+		return -ENOMEM;
+	mc->gate_srcu_live = true;
+	mc->wq = alloc_workqueue("mc_redrive", WQ_MEM_RECLAIM, 0);
+	if (!mc->wq)
+		return -ENOMEM;
+	atomic_inc(&mc_live.wqs);
+	return 0;
+}
+
+/* Undo mc_io_gate_init(); no bio is in the target. */
+void mc_io_gate_exit(struct mc_target *mc)
+{
+	if (mc->wq) {
+		destroy_workqueue(mc->wq);
+		atomic_dec(&mc_live.wqs);
+	}
+	mc->wq = NULL;
+	if (mc->gate_srcu_live)
+		cleanup_srcu_struct(&mc->gate_srcu);
+	mc->gate_srcu_live = false;
 }
 
 /* ---- bio state machine ---- */
@@ -524,8 +668,7 @@ static int mc_map_flush(struct mc_target *mc, struct bio *bio)
 	io->lun = &mc->luns[dm_bio_get_target_bio_nr(bio)];
 	io->nr = 0;
 	io->redrive = false;
-	if (!mc_gate_hold(mc, bio))
-		mc_flush_start(mc, bio);
+	mc_admit(mc, bio);
 	return DM_MAPIO_SUBMITTED;
 }
 
@@ -556,9 +699,7 @@ int mc_io_map(struct mc_target *mc, struct bio *bio)
 
 	io->first = (sector - io->lun->start) / MC_PAGE_SECTORS;
 	io->nr = bio_sectors(bio) / MC_PAGE_SECTORS;
-	if (mc_gate_hold(mc, bio))
-		return DM_MAPIO_SUBMITTED;	/* a failover is running */
-	mc_io_start(mc, bio);
+	mc_admit(mc, bio);
 	return DM_MAPIO_SUBMITTED;
 }
 

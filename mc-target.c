@@ -28,7 +28,7 @@ static void mc_free(struct mc_target *mc)
 		mc_ctrl_quiesce(&mc->ctrl[i % MC_NR_CTRL]);
 	for (i = 0; i < MC_NR_CTRL; i++)
 		mc_ctrl_exit(&mc->ctrl[i]);
-	mc_fail_exit(mc);
+	mc_io_gate_exit(mc);
 	mempool_exit(&mc->nch_pool);
 	bioset_exit(&mc->bs);
 	mc_put_luns(mc);
@@ -40,7 +40,7 @@ static int mc_alloc_pools(struct mc_target *mc, char **error)
 {
 	if (bioset_init(&mc->bs, BIO_POOL_SIZE, offsetof(struct mc_lbio, bio),
 			BIOSET_NEED_BVECS) ||
-	    mc_nch_pool_init(mc) || mc_fail_init(mc)) {
+	    mc_nch_pool_init(mc) || mc_io_gate_init(mc)) {
 		*error = "Cannot allocate bio and copy pools";
 		return -ENOMEM;
 	}
@@ -317,6 +317,29 @@ static void mc_io_hints(struct dm_target *ti, struct queue_limits *limits)
 	blk_limits_io_min(limits, PAGE_SIZE);
 }
 
+/*
+ * Suspend and fail/recover exclude each other: presuspend waits for a
+ * failover or recovery in progress (state_lock) and from then on both are
+ * refused until resume, so the drain of postsuspend and the destructor
+ * never race a controller state change.
+ */
+static void mc_set_suspended(struct mc_target *mc, bool suspended)
+{
+	mutex_lock(&mc->state_lock);
+	mc->suspended = suspended;
+	mutex_unlock(&mc->state_lock);
+}
+
+static void mc_presuspend(struct dm_target *ti)
+{
+	mc_set_suspended(ti->private, true);
+}
+
+static void mc_presuspend_undo(struct dm_target *ti)
+{
+	mc_set_suspended(ti->private, false);
+}
+
 static void mc_postsuspend(struct dm_target *ti)
 {
 	u32 held = mc_drain(ti->private);
@@ -328,6 +351,7 @@ static void mc_postsuspend(struct dm_target *ti)
 
 static void mc_resume(struct dm_target *ti)
 {
+	mc_set_suspended(ti->private, false);
 	mc_sysfs_register(ti->private);
 }
 
@@ -342,6 +366,8 @@ static struct target_type mc_target_type = {
 	.message = mc_message,
 	.iterate_devices = mc_iterate_devices,
 	.io_hints = mc_io_hints,
+	.presuspend = mc_presuspend,
+	.presuspend_undo = mc_presuspend_undo,
 	.postsuspend = mc_postsuspend,
 	.resume = mc_resume,
 };
