@@ -111,6 +111,7 @@ extern struct mc_live mc_live;
 extern u32 mc_inject_copy_delay_ms;
 extern u32 mc_inject_admit_delay_ms;
 extern u32 mc_inject_failback_hold_ms;
+extern u32 mc_inject_redrive_delay_ms;
 
 /* Lists of read/write-area pages (struct mc_lists ids). */
 enum {
@@ -214,6 +215,7 @@ struct mc_stats {
  * @nch_dma_done: DMA copies that completed
  * @msg_wq: requests of the peer in mirror_alloc message mode
  * @dma: DMA_MEMCPY channel of the node channel, or NULL for CPU copies
+ * @dma_inflight: DMA transfers submitted and not yet called back
  * @inject_torn: fault injection: tear the next mirror copy and fail
  * @inject_work: fails the controller for @inject_torn
  * @retry_work: retries the held pages (LU write errors)
@@ -269,6 +271,7 @@ struct mc_ctrl {
 	struct list_head nch_dma_done;
 	struct workqueue_struct *msg_wq;
 	struct dma_chan *dma;
+	atomic_t dma_inflight;
 	bool inject_torn;
 	struct work_struct inject_work;
 

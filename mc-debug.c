@@ -14,6 +14,9 @@
  *       inject_admit_delay_ms
  *                          delay the next bio between the gate check and
  *                          its start (inside the gate's SRCU read section)
+ *       inject_redrive_delay_ms
+ *                          delay the next re-drive of bios interrupted by
+ *                          a failure (the survivor serves other I/O)
  *       inject_failback_hold_ms
  *                          hold the next failback between the restart of
  *                          the controller and the switch of the LUs
@@ -36,6 +39,7 @@ static struct dentry *mc_debugfs;
 u32 mc_inject_copy_delay_ms;
 u32 mc_inject_admit_delay_ms;
 u32 mc_inject_failback_hold_ms;
+u32 mc_inject_redrive_delay_ms;
 
 static int mc_objects_show(struct seq_file *m, void *v)
 {
@@ -64,6 +68,8 @@ void mc_debug_init(void)
 			   &mc_inject_admit_delay_ms);
 	debugfs_create_u32("inject_failback_hold_ms", 0644, mc_debugfs,
 			   &mc_inject_failback_hold_ms);
+	debugfs_create_u32("inject_redrive_delay_ms", 0644, mc_debugfs,
+			   &mc_inject_redrive_delay_ms);
 }
 
 void mc_debug_exit(void)

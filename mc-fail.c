@@ -61,7 +61,9 @@ static void mc_fence(struct mc_ctrl *f)
 		flush_workqueue(f->nch_wq);	/* a step may wait for the pool */
 		usleep_range(100, 200);
 	}
-	flush_workqueue(f->nch_wq);
+	flush_workqueue(f->nch_wq);	/* queued copies end, no DMA starts */
+	wait_event(f->wb_wait, !atomic_read(&f->dma_inflight));
+	flush_workqueue(f->nch_wq);	/* DMA completions */
 	wait_event(f->wb_wait, !atomic_read(&f->lu_inflight));
 	flush_work(&f->wb_work);
 	flush_work(&f->io_work);

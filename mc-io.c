@@ -465,6 +465,7 @@ static void mc_redrive_work(struct work_struct *work)
 	struct bio_list list;
 	struct bio *bio;
 
+	mc_inject(redrive_delay_ms);
 	spin_lock(&mc->gate_lock);
 	if (mc->frozen) {
 		spin_unlock(&mc->gate_lock);

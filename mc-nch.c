@@ -36,6 +36,7 @@
  *	is complete, or MC_CBE_NO_MIRROR
  * @src: DMA address of the local page (DMA engine only)
  * @dst: DMA address of the mirror page (DMA engine only)
+ * @dma_failed: the DMA transfer reported an error: copy with the CPU
  */
 struct mc_nch_req {
 	struct list_head entry;
@@ -47,6 +48,7 @@ struct mc_nch_req {
 	struct mc_cbe cbe;
 	dma_addr_t src;
 	dma_addr_t dst;
+	bool dma_failed;
 };
 
 int mc_nch_pool_init(struct mc_target *mc)
@@ -222,17 +224,25 @@ static void mc_nch_dma_unmap(struct mc_ctrl *c, struct mc_nch_req *req)
 	dma_unmap_page(dev, req->dst, PAGE_SIZE, DMA_FROM_DEVICE);
 }
 
-/* DMA completion callback (tasklet context): finish on the work queue. */
-static void mc_nch_dma_callback(void *data)
+/*
+ * DMA completion callback (tasklet context): record the transfer result
+ * and finish on the work queue.  The fence of a failure waits for
+ * dma_inflight, so no transfer of a failed controller outlives its fence.
+ */
+static void mc_nch_dma_callback(void *data,
+				const struct dmaengine_result *result)
 {
 	struct mc_nch_req *req = data;
 	struct mc_ctrl *c = req->c;
 
 	mc_nch_dma_unmap(c, req);
+	req->dma_failed = result && result->result != DMA_TRANS_NOERROR;
 	spin_lock_bh(&c->nch_lock);
 	list_add_tail(&req->entry, &c->nch_dma_done);
 	spin_unlock_bh(&c->nch_lock);
 	queue_work(c->nch_wq, &c->nch_work);
+	if (atomic_dec_and_test(&c->dma_inflight))
+		wake_up_all(&c->wb_wait);
 }
 
 /* Start a DMA copy of @req; false when the CPU has to copy instead. */
@@ -252,14 +262,19 @@ static bool mc_nch_dma_start(struct mc_ctrl *c, struct mc_nch_req *req)
 		dma_unmap_page(dev, req->src, PAGE_SIZE, DMA_TO_DEVICE);
 		return false;
 	}
+	/* Acked at once: the descriptor is never reused or chained by us. */
 	tx = dmaengine_prep_dma_memcpy(c->dma, req->dst, req->src, PAGE_SIZE,
-				       DMA_PREP_INTERRUPT);
+				       DMA_PREP_INTERRUPT | DMA_CTRL_ACK);
 	if (!tx)
 		goto unmap;
-	tx->callback = mc_nch_dma_callback;
+	tx->callback_result = mc_nch_dma_callback;
 	tx->callback_param = req;
-	if (dma_submit_error(dmaengine_submit(tx)))
+	req->dma_failed = false;
+	atomic_inc(&c->dma_inflight);
+	if (dma_submit_error(dmaengine_submit(tx))) {
+		atomic_dec(&c->dma_inflight);
 		goto unmap;
+	}
 	dma_async_issue_pending(c->dma);
 	return true;
 unmap:
@@ -290,6 +305,12 @@ static void mc_nch_inject_work(struct work_struct *work)
 	mc_fail_ctrl(c->mc, c->id);
 }
 
+static void mc_nch_cpu_copy(struct mc_ctrl *c, struct mc_nch_req *req)
+{
+	memcpy(mc_mirror_addr(c, req->mirror), mc_page_addr(c, req->page),
+	       PAGE_SIZE);
+}
+
 /* The node-channel work: finish DMA copies, perform queued copies. */
 static void mc_nch_work(struct work_struct *work)
 {
@@ -303,10 +324,20 @@ static void mc_nch_work(struct work_struct *work)
 	list_splice_init(&c->nch_dma_done, &dma_done);
 	spin_unlock_bh(&c->nch_lock);
 
-	list_for_each_entry_safe(req, tmp, &dma_done, entry)
+	list_for_each_entry_safe(req, tmp, &dma_done, entry) {
+		if (unlikely(req->dma_failed)) {
+			DMERR_LIMIT("ctrl%u: DMA copy failed, copying with the CPU",
+				    c->id);
+			mc_nch_cpu_copy(c, req);
+		}
 		mc_nch_copy_done(c, req);
+	}
 
 	list_for_each_entry_safe(req, tmp, &batch, entry) {
+		if (unlikely(READ_ONCE(c->state) != MC_CTRL_ONLINE)) {
+			mc_nch_copy_done(c, req);	/* re-driven, no copy */
+			continue;
+		}
 		if (unlikely(READ_ONCE(c->inject_torn))) {
 			WRITE_ONCE(c->inject_torn, false);
 			mc_nch_inject_torn(c, req);
@@ -315,8 +346,7 @@ static void mc_nch_work(struct work_struct *work)
 		}
 		if (c->dma && mc_nch_dma_start(c, req))
 			continue;
-		memcpy(mc_mirror_addr(c, req->mirror),
-		       mc_page_addr(c, req->page), PAGE_SIZE);
+		mc_nch_cpu_copy(c, req);
 		mc_nch_copy_done(c, req);
 	}
 }

@@ -151,24 +151,6 @@ assert_eq "$(st 1) $(own)" "failed 0 0" ext4_degraded
 ext4_run ext4_failback "echo 1 > $SYS/ctrl1/recover"
 assert_eq "$(st 1) $(own)" "online 0 1" ext4_failed_back
 
-# ---- a mirror copy torn by a failure never damages acknowledged data ----
-dd if=/dev/urandom of=/tmp/t1 bs=4096 count=64 2>/dev/null
-dd if=/tmp/t1 of=/dev/mapper/mc0 bs=4096 seek=1000 oflag=direct 2>/dev/null
-dd if=/dev/urandom of=/tmp/t2 bs=4096 count=1 2>/dev/null
-cp /tmp/t1 /tmp/t3
-dd if=/tmp/t2 of=/tmp/t3 bs=4096 seek=10 conv=notrunc 2>/dev/null
-assert_ok inject_arm sh -c "echo 1 > $SYS/ctrl0/inject_torn_copy"
-# This write's mirror copy is cut in half by the failure of ctrl0; the
-# write is re-driven through ctrl1 and completes without an error.
-assert_ok torn_write dd if=/tmp/t2 of=/dev/mapper/mc0 bs=4096 seek=1010 oflag=direct
-assert_eq "$(st 0) $(own)" "failed 1 1" torn_failed_over
-assert_eq "$(cat $SYS/relink_invalid)" 0 torn_no_invalid_relinked
-dd if=/dev/mapper/mc0 of=/tmp/t4 bs=4096 skip=1000 count=64 iflag=direct 2>/dev/null
-cmp -s /tmp/t3 /tmp/t4 && pass torn_data_intact || fail torn_data_intact "data differs after a torn copy"
-assert_ok torn_recover sh -c "echo 1 > $SYS/ctrl0/recover"
-dd if=/dev/mapper/mc0 of=/tmp/t5 bs=4096 skip=1000 count=64 iflag=direct 2>/dev/null
-cmp -s /tmp/t3 /tmp/t5 && pass torn_data_after_failback || fail torn_data_after_failback "data differs after failback"
-
 dmsetup remove mc0 || fail remove "remove failed"
 
 # ---- every object is freed across create, fail, recover, remove ----
