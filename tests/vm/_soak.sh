@@ -1,7 +1,10 @@
 #!/bin/sh
 # Soak (not a test case; `make soak`): MC_CYCLES times, fail a random
 # controller at a random moment under fio write+verify load, then recover
-# it under load too.  Every fio run verifies every block it wrote.
+# it under load too.  Every fio run verifies every block it wrote.  Beside
+# it, two more fio jobs write the same 512 KiB at the end of LU 0 at once
+# (same-page writes racing each other and the failures); at the end the
+# cache and the LU must agree on every block of that region.
 . /tests/lib.sh
 
 CYCLES=${MC_CYCLES:-100}
@@ -9,6 +12,7 @@ brd_setup 2 32768
 mc_load
 S0=$(blockdev --getsz /dev/ram0)
 L=$((S0 * 2))
+HOT=524288				# bytes at the end of LU 0 the hot jobs share
 dmsetup create mc0 --table "0 $L mirrorcache 128 128 2 /dev/ram0 0 /dev/ram1 1" || exit 1
 SYS=$(sysfs_dm mc0)/mirrorcache
 
@@ -18,11 +22,16 @@ max() { [ "$1" -gt "$2" ] && echo $1 || echo $2; }
 # fio_bg <seed>: write + verify every block; terse output to /tmp/s.out
 fio_bg() {
 	fio --name=soak --filename=/dev/mapper/mc0 --rw=randwrite --bs=4k \
-		--size=$((L * 256)) --offset=$(( $(rnd 2) * L * 256 )) \
+		--size=$((L * 256 - HOT)) --offset=$(( $(rnd 2) * L * 256 )) \
 		--direct=1 --ioengine=libaio --iodepth=16 --randseed=$1 \
 		--verify=crc32c --do_verify=1 --verify_fatal=0 \
 		--output-format=terse --terse-version=3 > /tmp/s.out 2> /tmp/s.err &
 	FPID=$!
+	fio --name=hot --filename=/dev/mapper/mc0 --rw=randwrite --bs=4k \
+		--offset=$((S0 * 512 - HOT)) --size=$HOT --numjobs=2 \
+		--direct=1 --ioengine=libaio --iodepth=4 --time_based --runtime=60 \
+		--output=/tmp/hot.out > /dev/null 2>&1 &
+	HPID=$!
 }
 
 # fio_end: wait; sets RC, LAT (max write completion latency, usec) and
@@ -30,6 +39,8 @@ fio_bg() {
 fio_end() {
 	wait $FPID
 	RC=$?
+	kill $HPID 2>/dev/null
+	wait $HPID 2>/dev/null
 	LAT=$(tail -n 1 /tmp/s.out | awk -F';' '{ print int($56) }')
 	LAT=${LAT:-0}
 	BAD=$(grep -c 'verify' /tmp/s.err)
@@ -57,11 +68,20 @@ for i in $(seq 1 $CYCLES); do
 	[ $((i % 10)) = 0 ] && echo "soak: $i cycles, fio errors $errors, verify errors $lost"
 done
 
+# The hot region, as the racing writers left it: the device, and the LU
+# after a flush, must agree block by block.
+dd if=/dev/mapper/mc0 of=/tmp/hot1 bs=4096 skip=$(((S0 * 512 - HOT) / 4096)) count=$((HOT / 4096)) iflag=direct 2>/dev/null
+dmsetup message mc0 0 flush
+blockdev --flushbufs /dev/ram0
+dd if=/dev/ram0 of=/tmp/hot2 bs=4096 skip=$(((S0 * 512 - HOT) / 4096)) count=$((HOT / 4096)) 2>/dev/null
+hot_ok=1
+cmp -s /tmp/hot1 /tmp/hot2 || { hot_ok=0; errors=$((errors + 1)); }
+
 # Final pass: every block written and verified once more.
 fio --name=final --filename=/dev/mapper/mc0 --rw=write --bs=64k --size=$((L * 512)) \
 	--direct=1 --ioengine=libaio --iodepth=8 --verify=crc32c --do_verify=1 \
 	--verify_fatal=0 > /tmp/final.out 2> /tmp/final.err || errors=$((errors + 1))
 lost=$((lost + $(grep -c verify /tmp/final.err)))
-echo "SOAK cycles=$done_cycles relinked=$(cat $SYS/pages_relinked_total) failovers=$(cat $SYS/failovers) failbacks=$(cat $SYS/failbacks) fio_errors=$errors lost_or_corrupt_blocks=$lost max_fio_latency_across_failover_ms=$((fo_max / 1000)) max_fio_latency_across_failback_ms=$((fb_max / 1000)) max_kernel_failover_hold_us=$kfo_max max_kernel_failback_hold_us=$kfb_max"
+echo "SOAK cycles=$done_cycles hot_region_consistent=$hot_ok relinked=$(cat $SYS/pages_relinked_total) failovers=$(cat $SYS/failovers) failbacks=$(cat $SYS/failbacks) fio_errors=$errors lost_or_corrupt_blocks=$lost max_fio_latency_across_failover_ms=$((fo_max / 1000)) max_fio_latency_across_failback_ms=$((fb_max / 1000)) max_kernel_failover_hold_us=$kfo_max max_kernel_failback_hold_us=$kfb_max"
 dmsetup remove mc0
 [ $errors = 0 ] && [ $lost = 0 ]
