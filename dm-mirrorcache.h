@@ -79,16 +79,34 @@ struct mc_options {
 };
 
 /*
- * Controller states.  Transitions (all under mc_target->state_lock):
+ * Controller states.  Every change goes through mc_ctrl_set_state()
+ * (mc-ctrl.c), which checks it against this table, under
+ * mc_target->state_lock:
  *
- *   online -> failed       forced failure (a later issue)
- *   failed -> recovering   recover requested
- *   recovering -> online   mirror rebuilt, LUs failed back
+ *   from        to          when
+ *   online      failed      this controller is failed (fail)
+ *   online      solo        its peer failed: no mirror, degraded writes
+ *   solo        handback    its peer recovers: writes are write-through
+ *                           while it destages (failback phase 1)
+ *   handback    online      the peer is back, mirror tables rebuilt
+ *   handback    solo        the recovery was refused (held pages)
+ *   failed      recovering  recover requested
+ *   recovering  online      restarted with an empty cache, LUs back
+ *   recovering  failed      the recovery was refused
+ *
+ * online, solo and handback are "up" (the memory is alive); sysfs and
+ * status call all three "online" and show solo separately.  The gate
+ * (mc_target->frozen) and write-back's hysteresis are not controller
+ * states: the first is admission (mc-io.c), the second an internal of
+ * mc-wb.c.
  */
 enum mc_ctrl_state {
 	MC_CTRL_ONLINE,
+	MC_CTRL_SOLO,
+	MC_CTRL_HANDBACK,
 	MC_CTRL_FAILED,
 	MC_CTRL_RECOVERING,
+	MC_CTRL_NR_STATES
 };
 
 struct mc_target;
@@ -182,8 +200,6 @@ struct mc_stats {
  *	peer's node channel next to each mirror copy
  * @alive_lock: taken for write to fail the controller, for read by the
  *	node channel around the completion mark of a mirror copy
- * @solo: the peer is failed: no mirroring
- * @wt_forced: writes are write-through (failback destage phase)
  * @stepping: bio steps running on this controller
  * @lock: protects @meta, @hash, @lists, @seq, @parked, @flushes, @wb_*
  * @meta: local CBEs of all @nr_pages pages (mirror-area pages are used
@@ -234,8 +250,6 @@ struct mc_ctrl {
 	struct mc_cbe_raw *mirror_cbe;
 
 	rwlock_t alive_lock;
-	bool solo;
-	bool wt_forced;
 	atomic_t stepping;
 	spinlock_t lock;
 	struct mc_pmeta *meta;
@@ -459,13 +473,32 @@ static inline struct bio *mc_bio_of(struct mc_io *io)
 	return dm_bio_from_per_bio_data(io, sizeof(struct mc_io));
 }
 
+/* The controller's memory is alive: online, solo or handing back. */
+static inline bool mc_state_up(enum mc_ctrl_state s)
+{
+	return s <= MC_CTRL_HANDBACK;
+}
+
+static inline bool mc_ctrl_up(struct mc_ctrl *c)
+{
+	return mc_state_up(READ_ONCE(c->state));
+}
+
+/* The peer has failed: nothing is mirrored. */
+static inline bool mc_ctrl_solo(struct mc_ctrl *c)
+{
+	enum mc_ctrl_state s = READ_ONCE(c->state);
+
+	return s == MC_CTRL_SOLO || s == MC_CTRL_HANDBACK;
+}
+
 /* The controller has not failed; a copy out of its memory was valid. */
 static inline bool mc_ctrl_alive(struct mc_ctrl *c)
 {
 	bool alive;
 
 	read_lock(&c->alive_lock);
-	alive = c->state == MC_CTRL_ONLINE;
+	alive = mc_state_up(c->state);
 	read_unlock(&c->alive_lock);
 	return alive;
 }
@@ -473,8 +506,10 @@ static inline bool mc_ctrl_alive(struct mc_ctrl *c)
 /* Writes complete only once on the LU: degraded, or failing back. */
 static inline bool mc_ctrl_writethrough(struct mc_ctrl *c)
 {
-	return READ_ONCE(c->wt_forced) ||
-	       (READ_ONCE(c->solo) &&
+	enum mc_ctrl_state s = READ_ONCE(c->state);
+
+	return s == MC_CTRL_HANDBACK ||
+	       (s == MC_CTRL_SOLO &&
 		c->mc->opts.degraded_writes == MC_DEGRADED_WRITETHROUGH);
 }
 
@@ -504,6 +539,7 @@ int mc_ctrl_init(struct mc_ctrl *c, struct mc_target *mc, unsigned int id,
 		 char **error);
 void mc_ctrl_exit(struct mc_ctrl *c);
 void mc_ctrl_quiesce(struct mc_ctrl *c);
+void mc_ctrl_set_state(struct mc_ctrl *c, enum mc_ctrl_state to);
 void mc_ctrl_reset_tables(struct mc_ctrl *c);
 void mc_ctrl_reset_mmt(struct mc_ctrl *c);
 void mc_ctrls_size_mirrors(struct mc_target *mc);

@@ -28,7 +28,14 @@ static const char * const mc_alloc_names[] = { "table", "message" };
 static const char * const mc_engine_names[] = { "auto", "cpu", "dma" };
 static const char * const mc_flush_names[] = { "destage", "mirror" };
 static const char * const mc_degraded_names[] = { "writethrough", "writeback" };
-static const char * const mc_state_names[] = { "online", "failed", "recovering" };
+/* User-visible names: solo and handback are "online" (see ctrlN/solo). */
+static const char * const mc_state_names[] = {
+	[MC_CTRL_ONLINE] = "online",
+	[MC_CTRL_SOLO] = "online",
+	[MC_CTRL_HANDBACK] = "online",
+	[MC_CTRL_FAILED] = "failed",
+	[MC_CTRL_RECOVERING] = "recovering",
+};
 
 const char *mc_state_name(enum mc_ctrl_state state)
 {

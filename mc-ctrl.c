@@ -282,6 +282,45 @@ int mc_ctrl_init(struct mc_ctrl *c, struct mc_target *mc, unsigned int id,
 	return 0;
 }
 
+#define MC_TO(s)	BIT(MC_CTRL_##s)
+
+/* Allowed transitions: the table of enum mc_ctrl_state, as a bit mask. */
+static const unsigned int mc_ctrl_transitions[MC_CTRL_NR_STATES] = {
+	[MC_CTRL_ONLINE] = MC_TO(FAILED) | MC_TO(SOLO),
+	[MC_CTRL_SOLO] = MC_TO(HANDBACK),
+	[MC_CTRL_HANDBACK] = MC_TO(ONLINE) | MC_TO(SOLO),
+	[MC_CTRL_FAILED] = MC_TO(RECOVERING),
+	[MC_CTRL_RECOVERING] = MC_TO(ONLINE) | MC_TO(FAILED),
+};
+
+/**
+ * mc_ctrl_set_state - the one place a controller changes state
+ * @c: the controller
+ * @to: the new state; must be allowed from the current one
+ *
+ * The caller holds mc_target->state_lock.  The state is written under both
+ * the write side of alive_lock (a node-channel completion mark never sees
+ * a state change half-way) and c->lock (whatever the lock protects sees
+ * one state per critical section); drains waiting on the controller are
+ * woken.
+ */
+void mc_ctrl_set_state(struct mc_ctrl *c, enum mc_ctrl_state to)
+{
+	enum mc_ctrl_state from = c->state;
+
+	lockdep_assert_held(&c->mc->state_lock);
+	if (WARN(!(mc_ctrl_transitions[from] & BIT(to)),
+		 "dm-mirrorcache: ctrl%u: no transition %d -> %d", c->id,
+		 from, to))
+		return;
+	write_lock(&c->alive_lock);
+	spin_lock(&c->lock);
+	WRITE_ONCE(c->state, to);
+	spin_unlock(&c->lock);
+	write_unlock(&c->alive_lock);
+	wake_up_all(&c->wb_wait);
+}
+
 /**
  * mc_ctrl_quiesce - wait until no work of @c runs or is queued
  * @c: the controller; no bio may arrive any more

@@ -149,8 +149,8 @@ static void mc_degrade(struct mc_ctrl *s, struct mc_failover *fo)
 {
 	u32 m, p;
 
+	mc_ctrl_set_state(s, MC_CTRL_SOLO);
 	spin_lock(&s->lock);
-	s->solo = true;
 	for (p = 0; p < s->rw_pages; p++)
 		s->meta[p].mirror = MC_CBE_NO_MIRROR;
 	for (m = 0; m < s->mirror_pages; m++)
@@ -169,12 +169,12 @@ static int mc_fail_check(struct mc_target *mc, unsigned int id)
 		DMERR("fail: the device is suspended");
 		return -EBUSY;
 	}
-	if (mc->ctrl[id].state != MC_CTRL_ONLINE) {
+	if (!mc_state_up(mc->ctrl[id].state)) {
 		DMERR("fail: controller %u is %s, not online", id,
 		      mc_state_name(mc->ctrl[id].state));
 		return -EINVAL;
 	}
-	if (mc->ctrl[id ^ 1].state != MC_CTRL_ONLINE) {
+	if (mc->ctrl[id].state != MC_CTRL_ONLINE) {
 		DMERR("fail: controller %u is the last online controller", id);
 		return -EBUSY;
 	}
@@ -207,12 +207,7 @@ int mc_fail_ctrl(struct mc_target *mc, unsigned int id)
 	mc_io_freeze(mc);
 
 	/* The failure itself: from here on the memory is gone. */
-	write_lock(&f->alive_lock);
-	spin_lock(&f->lock);
-	WRITE_ONCE(f->state, MC_CTRL_FAILED);
-	spin_unlock(&f->lock);
-	write_unlock(&f->alive_lock);
-	wake_up_all(&f->wb_wait);	/* a drain of @f ends */
+	mc_ctrl_set_state(f, MC_CTRL_FAILED);	/* a drain of @f ends */
 	mc_ctrl_scrub(f);
 
 	mc_fence(f);
@@ -284,10 +279,8 @@ static int mc_recover_held(struct mc_ctrl *s)
 static void mc_recover_abort(struct mc_target *mc, struct mc_ctrl *f,
 			     struct mc_ctrl *s)
 {
-	spin_lock(&s->lock);
-	s->wt_forced = false;
-	spin_unlock(&s->lock);
-	WRITE_ONCE(f->state, MC_CTRL_FAILED);
+	mc_ctrl_set_state(s, MC_CTRL_SOLO);
+	mc_ctrl_set_state(f, MC_CTRL_FAILED);
 	mc->failback_phase = MC_FB_NONE;
 	mc_io_thaw(mc);
 	dm_table_event(mc->ti->table);
@@ -332,13 +325,8 @@ static void mc_restart(struct mc_ctrl *f, struct mc_ctrl *s)
 	/* The size notification again (claims 2, 10). */
 	mc_ctrl_reset_mmt(f);
 	mc_ctrl_reset_mmt(s);
-	spin_lock(&s->lock);
-	s->solo = false;
-	s->wt_forced = false;
-	spin_unlock(&s->lock);
-	write_lock(&f->alive_lock);
-	WRITE_ONCE(f->state, MC_CTRL_ONLINE);
-	write_unlock(&f->alive_lock);
+	mc_ctrl_set_state(s, MC_CTRL_ONLINE);
+	mc_ctrl_set_state(f, MC_CTRL_ONLINE);
 }
 
 /**
@@ -364,13 +352,11 @@ int mc_recover_ctrl(struct mc_target *mc, unsigned int id)
 	r = mc_recover_held(s);
 	if (r)
 		goto out;
-	WRITE_ONCE(f->state, MC_CTRL_RECOVERING);
+	mc_ctrl_set_state(f, MC_CTRL_RECOVERING);
 	dm_table_event(mc->ti->table);
 
 	/* Phase 1 (seed 004): destage with write-through, I/O goes on. */
-	spin_lock(&s->lock);
-	s->wt_forced = true;
-	spin_unlock(&s->lock);
+	mc_ctrl_set_state(s, MC_CTRL_HANDBACK);
 	mc->failback_phase = MC_FB_DESTAGE;
 	mc_wb_start(s);
 	wait_event_timeout(s->wb_wait, !mc_dirty_pages(s), MC_FAILBACK_WAIT);

@@ -157,7 +157,7 @@ static void mc_fill_complete(struct mc_ctrl *c, struct bio *bio)
 	struct bio_vec *bv;
 	u32 p;
 
-	if (READ_ONCE(c->state) != MC_CTRL_ONLINE) {
+	if (!mc_ctrl_up(c)) {
 		mc_lu_bio_put(bio);	/* a failed controller's tables are dead */
 		return;
 	}
@@ -304,7 +304,7 @@ static u32 mc_write_take(struct mc_io *io, struct bio *bio, u32 *spare,
 		p = mc_alloc_page(c);
 		if (p == MC_LIST_NIL)
 			goto park;
-		if (*spare == MMT_NIL && !c->solo) {
+		if (*spare == MMT_NIL && !mc_ctrl_solo(c)) {
 			mc_free_page(c, p);
 			return MC_NEED_MIRROR;
 		}
@@ -313,7 +313,7 @@ static u32 mc_write_take(struct mc_io *io, struct bio *bio, u32 *spare,
 			.state = MC_CBE_CLEAN, .mirror = MC_CBE_NO_MIRROR,
 		};
 		mc_hash_insert(&c->hash, p, mc_hash_key(io->lun->id, index));
-	} else if (*spare == MMT_NIL && !c->solo) {
+	} else if (*spare == MMT_NIL && !mc_ctrl_solo(c)) {
 		return MC_NEED_MIRROR;
 	}
 	*old = c->meta[p].mirror;
@@ -373,7 +373,7 @@ static int mc_write_page(struct mc_io *io, struct bio *bio)
 	spin_unlock(&c->lock);
 
 	if (spare != MMT_NIL) {
-		mc_mirror_put(c, spare);	/* became solo meanwhile */
+		mc_mirror_put(c, spare);	/* parked, or became solo */
 		mc_kick(c);
 	}
 	if (p == MC_LIST_NIL) {
@@ -593,7 +593,7 @@ static void mc_io_step(struct mc_io *io, struct bio *bio)
 
 	atomic_inc(&c->stepping);
 	while (io->done < io->nr && !io->status) {
-		if (unlikely(READ_ONCE(io->c->state) != MC_CTRL_ONLINE)) {
+		if (unlikely(!mc_ctrl_up(io->c))) {
 			io->redrive = true;	/* failed under us */
 			break;
 		}
@@ -629,7 +629,7 @@ void mc_io_work(struct work_struct *work)
 			mc_wb_complete(c, bio);
 	}
 
-	if (READ_ONCE(c->state) != MC_CTRL_ONLINE)
+	if (!mc_ctrl_up(c))
 		return;		/* the failover takes the parked bios */
 	spin_lock(&c->lock);
 	parked = c->parked;
@@ -653,7 +653,7 @@ void mc_flush_start(struct mc_target *mc, struct bio *bio)
 
 	atomic_inc(&mc->active_ios);
 	io->c = &mc->ctrl[READ_ONCE(io->lun->owner)];
-	if (mc->opts.flush_mode == MC_FLUSH_MIRROR && !READ_ONCE(io->c->solo)) {
+	if (mc->opts.flush_mode == MC_FLUSH_MIRROR && !mc_ctrl_solo(io->c)) {
 		bio_endio(bio);		/* two copies count as durable */
 		mc_io_put(mc);
 		return;
@@ -737,7 +737,7 @@ void mc_io_start(struct mc_target *mc, struct bio *bio)
 		}
 		io->wt = mc_ctrl_writethrough(c) ||
 			 (io->fua && (mc->opts.flush_mode == MC_FLUSH_DESTAGE ||
-				      READ_ONCE(c->solo)));
+				      mc_ctrl_solo(c)));
 	}
 	atomic_set(&io->pending, 1);
 	mc_io_step(io, bio);

@@ -128,7 +128,7 @@ u32 mc_lu_retry(struct mc_ctrl *c, bool reset)
 	u32 n = 0, p;
 
 	spin_lock(&c->lock);
-	if (c->state == MC_CTRL_ONLINE) {
+	if (mc_state_up(c->state)) {
 		while ((p = mc_list_pop_head(&c->lists, MC_L_HELD)) !=
 		       MC_LIST_NIL) {
 			mc_list_add_tail(&c->lists, MC_L_DIRTY, p);

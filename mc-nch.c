@@ -155,8 +155,8 @@ u32 mc_mirror_get(struct mc_ctrl *c)
  */
 void mc_mirror_put(struct mc_ctrl *c, u32 m)
 {
-	if (READ_ONCE(c->solo) || READ_ONCE(c->state) != MC_CTRL_ONLINE)
-		return;		/* the table is rebuilt at recovery */
+	if (READ_ONCE(c->state) != MC_CTRL_ONLINE)
+		return;		/* solo or failed: the table is rebuilt at recovery */
 	mc_cbe_clear(&mc_peer(c)->mirror_cbe[m]);
 	smp_wmb();	/* the slot reads free before the page is reused */
 	if (c->mc->opts.mirror_alloc == MC_ALLOC_MESSAGE)
@@ -184,7 +184,7 @@ static void mc_nch_copy_done(struct mc_ctrl *c, struct mc_nch_req *req)
 	bool alive, kick;
 
 	read_lock(&c->alive_lock);
-	alive = c->state == MC_CTRL_ONLINE;
+	alive = mc_state_up(c->state);
 	if (alive) {
 		smp_wmb();	/* mirror data before the CBE that validates it */
 		mc_cbe_encode(&req->cbe, &mc_peer(c)->mirror_cbe[req->mirror]);
@@ -294,7 +294,7 @@ static void mc_nch_inject_torn(struct mc_ctrl *c, struct mc_nch_req *req)
 	memcpy(mc_mirror_addr(c, req->mirror), mc_page_addr(c, req->page),
 	       PAGE_SIZE / 2);
 	queue_work(system_unbound_wq, &c->inject_work);
-	while (READ_ONCE(c->state) == MC_CTRL_ONLINE && time_before(jiffies, end))
+	while (mc_ctrl_up(c) && time_before(jiffies, end))
 		usleep_range(100, 200);
 }
 
@@ -334,7 +334,7 @@ static void mc_nch_work(struct work_struct *work)
 	}
 
 	list_for_each_entry_safe(req, tmp, &batch, entry) {
-		if (unlikely(READ_ONCE(c->state) != MC_CTRL_ONLINE)) {
+		if (unlikely(!mc_ctrl_up(c))) {
 			mc_nch_copy_done(c, req);	/* re-driven, no copy */
 			continue;
 		}

@@ -278,7 +278,7 @@ static ssize_t ctrl_show_relinked_left(struct kobject *kobj, char *buf)
 
 static ssize_t ctrl_show_solo(struct kobject *kobj, char *buf)
 {
-	return sysfs_emit(buf, "%u\n", READ_ONCE(to_ctrl(kobj)->solo));
+	return sysfs_emit(buf, "%u\n", mc_ctrl_solo(to_ctrl(kobj)));
 }
 
 MC_ATTR_WO(ctrl, fail);

@@ -106,7 +106,7 @@ static u32 mc_drain(struct mc_target *mc)
 	u32 held = 0;
 
 	for (i = 0; i < MC_NR_CTRL; i++)
-		if (READ_ONCE(mc->ctrl[i].state) == MC_CTRL_ONLINE)
+		if (mc_ctrl_up(&mc->ctrl[i]))
 			held += mc_wb_drain(&mc->ctrl[i]);
 	return held;
 }

@@ -95,9 +95,9 @@ static bool mc_wb_needed(struct mc_ctrl *c)
 {
 	u32 dirty = __mc_dirty_pages(c);
 
-	if (c->state != MC_CTRL_ONLINE)
+	if (!mc_state_up(c->state))
 		return false;
-	if (c->solo && mc_list_count(&c->lists, MC_L_DIRTY))
+	if (mc_ctrl_solo(c) && mc_list_count(&c->lists, MC_L_DIRTY))
 		return true;	/* unprotected: destage at once */
 
 	if (dirty > c->wb_high)
@@ -295,7 +295,7 @@ void mc_wb_complete(struct mc_ctrl *c, struct bio *bio)
 	struct bvec_iter_all iter;
 	struct bio_vec *bv;
 
-	if (READ_ONCE(c->state) != MC_CTRL_ONLINE) {
+	if (!mc_ctrl_up(c)) {
 		/* A failed controller's tables are dead. */
 		if (io) {
 			io->redrive = true;
@@ -369,7 +369,7 @@ void mc_wb_flush(struct mc_ctrl *c, struct bio *bio)
 	struct mc_io *io = mc_io_of(bio);
 
 	spin_lock(&c->lock);
-	if (c->state != MC_CTRL_ONLINE) {
+	if (!mc_state_up(c->state)) {
 		spin_unlock(&c->lock);
 		mc_redrive(c->mc, bio);	/* the survivor answers it */
 		return;
@@ -445,7 +445,7 @@ u32 mc_wb_drain(struct mc_ctrl *c)
 	spin_unlock(&c->lock);
 	queue_work(c->wq, &c->wb_work);
 	wait_event(c->wb_wait, !mc_dirty_unheld(c) ||
-		   READ_ONCE(c->state) != MC_CTRL_ONLINE);
+		   !mc_ctrl_up(c));
 	spin_lock(&c->lock);
 	c->wb_drain--;
 	held = mc_list_count(&c->lists, MC_L_HELD);
