@@ -105,6 +105,7 @@ int mc_ctrl_check_sizes(struct mc_target *mc, char **error)
 	return 0;
 }
 
+/* Free the bookkeeping; every pointer is cleared, so a second call is safe. */
 static void mc_ctrl_free_tables(struct mc_ctrl *c)
 {
 	if (c->meta)
@@ -119,8 +120,14 @@ static void mc_ctrl_free_tables(struct mc_ctrl *c)
 	kvfree(c->mmt.link);
 	kvfree(c->mirror_cbe);
 	c->meta = NULL;
-	c->mirror_cbe = NULL;
+	c->hash.bucket = NULL;
+	c->hash.next = NULL;
+	c->hash.key = NULL;
+	c->lists.prev = NULL;
+	c->lists.next = NULL;
+	c->lists.on = NULL;
 	c->mmt.link = NULL;
+	c->mirror_cbe = NULL;
 }
 
 #define MC_KVCALLOC(n, p) kvcalloc((n), sizeof(*(p)), GFP_KERNEL | __GFP_NOWARN)
