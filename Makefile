@@ -52,7 +52,9 @@ bench: deps
 soak: deps
 	@bash scripts/soak.sh $(CYCLES)
 
+# clean keeps build/kernel-debug: the debug kernel takes minutes to build
+# and scripts/debug-kernel/build.sh rebuilds it when its config changes.
 clean:
 	-$(MAKE) -C "$(kdir)" M=$(PWD) clean 2>/dev/null
 	-$(MAKE) -s -C tests/unit clean
-	rm -rf build
+	if [ -d build ]; then find build -mindepth 1 -maxdepth 1 ! -name kernel-debug -exec rm -rf {} +; fi
