@@ -9,6 +9,9 @@
 #   make vm-test T=name   run one VM case (tests/vm/name.sh)
 #   make vm-shell   interactive shell in the VM (module and tools loaded)
 #   make sparse     build with sparse (C=1)
+#   make check-debug  build a debug 6.1 kernel (KASAN, lockdep, kmemleak,
+#                   fault injection; cached in build/kernel-debug/) and run
+#                   chosen VM cases on it; ends with "N passed, N failed"
 
 # KDIR: the kernel build tree. Empty means scripts/kdir.sh picks one: the
 # running kernel's build tree if it exists, else the Debian test kernel's.
@@ -17,7 +20,7 @@ kdir = $$(k="$(KDIR)"; [ -n "$$k" ] || k=$$(bash scripts/kdir.sh); echo "$$k")
 
 PWD := $(CURDIR)
 
-.PHONY: all module deps unit check demo vm-test vm-shell bench soak sparse clean
+.PHONY: all module deps unit check check-debug demo vm-test vm-shell bench soak sparse clean
 
 all: module
 
@@ -37,6 +40,10 @@ unit:
 check: deps
 	@bash scripts/check.sh
 
+check-debug:
+	@bash scripts/setup.sh --debug
+	@bash scripts/check-debug.sh
+
 demo: deps
 	@bash scripts/demo.sh
 
@@ -52,7 +59,9 @@ bench: deps
 soak: deps
 	@bash scripts/soak.sh $(CYCLES)
 
+# clean keeps build/kernel-debug: the debug kernel takes minutes to build
+# and scripts/debug-kernel/build.sh rebuilds it when its config changes.
 clean:
 	-$(MAKE) -C "$(kdir)" M=$(PWD) clean 2>/dev/null
 	-$(MAKE) -s -C tests/unit clean
-	rm -rf build
+	if [ -d build ]; then find build -mindepth 1 -maxdepth 1 ! -name kernel-debug -exec rm -rf {} +; fi

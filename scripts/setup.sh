@@ -3,6 +3,8 @@
 # Idempotent and quick when everything is present.
 #   scripts/setup.sh          everything
 #   scripts/setup.sh --build  only what building the module needs
+#   scripts/setup.sh --debug  everything, plus what building the debug
+#                             kernel of `make check-debug` needs
 set -euo pipefail
 
 BUILD_PKGS="make gcc libc6-dev linux-headers-amd64"
@@ -10,8 +12,13 @@ ALL_PKGS="$BUILD_PKGS linux-image-amd64 qemu-system-x86 busybox-static dmsetup
 	fio e2fsprogs xfsprogs cpio kmod sparse ndctl gnuplot-nox util-linux
 	procps gzip xz-utils zstd"
 
+# scripts/debug-kernel/build.sh: Debian's kernel source and its build tools
+# (ORC unwinder: libelf; certificates/sign-file: libssl).
+DEBUG_PKGS="linux-source-6.1 bc flex bison libelf-dev libssl-dev xz-utils"
+
 pkgs=$ALL_PKGS
 [ "${1:-}" = "--build" ] && pkgs=$BUILD_PKGS
+[ "${1:-}" = "--debug" ] && pkgs="$ALL_PKGS $DEBUG_PKGS"
 
 missing=""
 for p in $pkgs; do

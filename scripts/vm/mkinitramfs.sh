@@ -5,12 +5,16 @@
 #
 # Environment: MC_KVER (kernel version, default: newest 6.1 Debian kernel),
 # MC_KO (the module, default ./dm-mirrorcache.ko), MC_EXTRA_DIR (copied to
-# /extra in the guest).
+# /extra in the guest), MC_MODROOT (root of the kernel's modules, default /;
+# the debug kernel's is its modules_install staging directory).  Modules the
+# kernel has built in (modules.builtin, copied to the guest) get an empty
+# .deps file: tests/vm/lib.sh treats them as loaded.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT_DIR=$PWD
 KVER=${MC_KVER:-$(ls -d /lib/modules/6.1.0-*-amd64 | sort -V | tail -n 1 | xargs basename)}
 KO=${MC_KO:-$ROOT_DIR/dm-mirrorcache.ko}
+MODROOT=${MC_MODROOT:-/}
 OUT=$ROOT_DIR/build/vm
 STAGE=$OUT/root
 
@@ -52,13 +56,14 @@ for b in $BINS; do copy_bin "$b"; done
 # libnvdimm comes out of --show-depends as an "install" rule of the ndctl
 # package, not as a path: it has no dependencies, so it is named directly.
 mkdir -p "$STAGE/lib/modules/$KVER"
-NVDIMM_KO=$(find /lib/modules/"$KVER" -name 'libnvdimm.ko*' | head -n 1)
+NVDIMM_KO=$(find "$MODROOT"/lib/modules/"$KVER" -name 'libnvdimm.ko*' | head -n 1)
+cp "$MODROOT/lib/modules/$KVER/modules.builtin" "$STAGE/lib/modules/$KVER/" 2>/dev/null || true
 for m in $MODS; do
 	deps=$STAGE/lib/mc-mods/$(echo "$m" | tr - _).deps
 	: > "$deps"
-	{ modprobe -S "$KVER" --show-depends "$m" 2>/dev/null || true; } |
+	{ modprobe -d "$MODROOT" -S "$KVER" --show-depends "$m" 2>/dev/null || true; } |
 		awk -v nv="$NVDIMM_KO" '$1 == "insmod" { print $2 }
-			$1 == "install" && /libnvdimm/ { print nv }' |
+			$1 == "install" && /libnvdimm/ && nv != "" { print nv }' |
 		while read -r ko; do
 		base=$(basename "$ko")
 		case "$ko" in

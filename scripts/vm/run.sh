@@ -6,7 +6,10 @@
 #   run.sh [--build] --script name                 run tests/vm/name.sh once
 # Options: --timeout SEC (whole VM), --case-timeout SEC, --mem MB, --smp N,
 #          --nvdimm (emulated persistent memory at /dev/pmem0),
-#          --env NAME=VALUE (exported to the guest's cases; repeatable)
+#          --env NAME=VALUE (exported to the guest's cases; repeatable),
+#          --debug-kernel (or MC_DEBUG_KERNEL=1): boot the debug kernel of
+#          build/kernel-debug/ (scripts/debug-kernel/build.sh) with the module
+#          built against it in build/mod-debug/ instead of Debian's kernel
 #
 # The console is streamed and saved to build/vm/console.log.  The exit
 # status is 0 only when the guest reports "VM-RESULT: N passed, 0 failed"
@@ -17,6 +20,7 @@ ROOT_DIR=$PWD
 OUT=$ROOT_DIR/build/vm
 mkdir -p "$OUT"
 
+DEBUG=${MC_DEBUG_KERNEL:-0}
 BUILD=0 MODE=tests TESTS=all TIMEOUT="" CASE_TIMEOUT=600 MEM=2048 SMP=2 NVDIMM=0 ENVS=""
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -30,19 +34,46 @@ while [ $# -gt 0 ]; do
 	--smp) SMP=$2; shift ;;
 	--nvdimm) NVDIMM=1 ;;
 	--env) ENVS="$ENVS mc.env.$2"; shift ;;
+	--debug-kernel) DEBUG=1 ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
 done
 [ -n "$TESTS" ] || TESTS=all
 
-KVER=${MC_KVER:-$(ls -d /lib/modules/6.1.0-*-amd64 | sort -V | tail -n 1 | xargs basename)}
-KERNEL=/boot/vmlinuz-$KVER
-[ -r "$KERNEL" ] || { echo "run.sh: no $KERNEL (run scripts/setup.sh)"; exit 1; }
+EXTRA_APPEND=""
+if [ "$DEBUG" = 1 ]; then
+	# The debug kernel: its tree is KDIR, brd/null_blk come from its
+	# modules_install staging directory, the rest is built in.  The module
+	# is built in a copy of the sources (build/mod-debug/) so the normal
+	# build's objects in the source tree are left alone.
+	DKDIR=$ROOT_DIR/build/kernel-debug/linux
+	KERNEL=$DKDIR/arch/x86/boot/bzImage
+	[ -r "$KERNEL" ] || { echo "run.sh: no $KERNEL (run scripts/debug-kernel/build.sh)"; exit 1; }
+	KVER=$(cat "$DKDIR/include/config/kernel.release")
+	MODDBG=$ROOT_DIR/build/mod-debug
+	if [ $BUILD = 1 ]; then
+		rm -rf "$MODDBG"
+		mkdir -p "$MODDBG"
+		cp -p Kbuild ./*.c ./*.h "$MODDBG/"
+		cp -rp lib "$MODDBG/lib"
+		make -s -C "$DKDIR" M="$MODDBG" modules > "$OUT/build-debug.log" 2>&1 || {
+			tail -20 "$OUT/build-debug.log"
+			echo "FAIL: vm/build (module build against the debug kernel failed)"; exit 1; }
+	fi
+	export MC_KO=$MODDBG/dm-mirrorcache.ko MC_MODROOT=$ROOT_DIR/build/kernel-debug/modules
+	[ -f "$MC_KO" ] || { echo "run.sh: no $MC_KO (use --build)"; exit 1; }
+	# every KASAN report, not only the first of the boot
+	EXTRA_APPEND=" kasan_multi_shot"
+else
+	KVER=${MC_KVER:-$(ls -d /lib/modules/6.1.0-*-amd64 | sort -V | tail -n 1 | xargs basename)}
+	KERNEL=/boot/vmlinuz-$KVER
+	[ -r "$KERNEL" ] || { echo "run.sh: no $KERNEL (run scripts/setup.sh)"; exit 1; }
 
-if [ $BUILD = 1 ]; then
-	make -s -C "$ROOT_DIR" module KDIR="/lib/modules/$KVER/build" >/dev/null || {
-		echo "FAIL: vm/build (module build failed)"; exit 1; }
+	if [ $BUILD = 1 ]; then
+		make -s -C "$ROOT_DIR" module KDIR="/lib/modules/$KVER/build" >/dev/null || {
+			echo "FAIL: vm/build (module build failed)"; exit 1; }
+	fi
 fi
 MC_KVER=$KVER bash scripts/vm/mkinitramfs.sh || exit 1
 
@@ -64,7 +95,7 @@ if [ $NVDIMM = 1 ]; then
 	MACHINE="-machine pc,nvdimm=on -m $MEM,slots=2,maxmem=$((MEM + 2048))M
 		-object memory-backend-ram,id=nv0,size=512M -device nvdimm,memdev=nv0"
 fi
-APPEND="console=ttyS0 panic=-1 loglevel=4 mc.mode=$MODE mc.tests=$TESTS mc.timeout=$CASE_TIMEOUT$ENVS"
+APPEND="console=ttyS0 panic=-1 loglevel=4 mc.mode=$MODE mc.tests=$TESTS mc.timeout=$CASE_TIMEOUT$ENVS$EXTRA_APPEND"
 
 # shellcheck disable=SC2086
 QEMU=(qemu-system-x86_64 $ACCEL -cpu max -smp "$SMP" $MACHINE -nographic

@@ -29,10 +29,19 @@ assert_fail() {
 
 finish() { [ $NFAIL -eq 0 ]; exit $?; }
 
+# is_builtin <name>: the module is built into the kernel (modules.builtin;
+# some built-ins have no /sys/module entry).
+is_builtin() {
+	[ -f /lib/modules/$KVER/modules.builtin ] &&
+		sed 's|.*/||; s|\.ko$||' /lib/modules/$KVER/modules.builtin | tr - _ |
+		grep -qx "$(echo "$1" | tr - _)"
+}
+
 # load_mod <name> [params...]: insmod with dependencies, once.
 load_mod() {
 	m=$(echo "$1" | tr - _); shift
 	[ -d /sys/module/$m ] && return 0
+	is_builtin $m && return 0
 	deps=/lib/mc-mods/$m.deps
 	[ -s $deps ] || { echo "load_mod: no module $m" >&2; return 1; }
 	last=$(tail -n 1 $deps)

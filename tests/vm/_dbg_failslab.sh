@@ -1,0 +1,232 @@
+#!/bin/sh
+# Fault injection; debug kernel only (make check-debug runs it by name; the
+# leading underscore keeps it out of `all`).  On a kernel without failslab
+# and fail_make_request it fails: it never passes without checking.
+#
+# 1. failslab sweep over the table load: for N = 1, 2, ... the Nth slab
+#    allocation of `dmsetup load` fails (dm core's table setup, then the
+#    mirrorcache constructor).  The fault is armed with /proc/PID/fail-nth
+#    while dmsetup waits for its table on stdin, so dmsetup's own start-up
+#    (exec, libraries) is not counted.  Each load must fail cleanly or
+#    succeed; afterwards no device is left, no LU is held and a dm-linear
+#    device can take the LUs.  The sweep ends with the first load that
+#    runs through without reaching allocation N.  The harness's kmemleak
+#    scan after the case catches what a failed constructor leaked.
+# 2. fail_make_request on an LU under a mirrorcache device: one bio fails;
+#    the write, the flush, the read back and the removal must not hang and
+#    the kernel must not complain.
+. /tests/lib.sh
+
+FS=/sys/kernel/debug/failslab
+FMR=/sys/kernel/debug/fail_make_request
+if [ ! -d $FS ] || [ ! -d $FMR ] || [ ! -w /proc/self/fail-nth ]; then
+	fail debug_kernel "no $FS, $FMR or fail-nth: run this case on the debug kernel (make check-debug)"
+	finish
+fi
+MAX=${MC_FAILSLAB_MAX:-600}	# loads
+
+brd_setup 2 16384
+mc_load
+S0=$(blockdev --getsz /dev/ram0)
+S1=$(blockdev --getsz /dev/ram1)
+TABLE="0 $((S0 + S1)) mirrorcache 2048 1024 2 /dev/ram0 0 /dev/ram1 1"
+LINEAR="0 $S0 linear /dev/ram0 0
+$S0 $S1 linear /dev/ram1 0"
+
+# ---- 1. failslab sweep ----
+# Only fail-nth injects (probability 0); it counts `times` down from 1 to 0
+# when it fires, which tells a load that met its fault from one that
+# finished before allocation N.  GFP_KERNEL allocations count too.
+echo 0 > $FS/probability
+echo 1 > $FS/interval
+echo 0 > $FS/space
+echo 0 > $FS/verbose
+echo 0 > $FS/times
+echo N > $FS/ignore-gfp-wait
+echo N > $FS/cache-filter 2>/dev/null
+
+# armed_load <n>: dmsetup load mcf with allocation n failing; sets RC
+# (dmsetup's exit status), FIRED (1: the fault was injected) and ARMED (1:
+# dmsetup was seen waiting in read(0, ...) before arming)
+armed_load() {
+	rm -f /tmp/tbl
+	mkfifo /tmp/tbl
+	dmsetup load mcf < /tmp/tbl > /tmp/load.out 2>&1 &
+	lpid=$!
+	exec 3> /tmp/tbl
+	ARMED=0
+	i=0
+	while [ $i -lt 200 ]; do
+		case $(cat /proc/$lpid/syscall 2>/dev/null) in
+		"0 0x0 "*) ARMED=1; break ;;
+		esac
+		sleep 0.05
+		i=$((i + 1))
+	done
+	echo 1 > $FS/times
+	echo "$1" > /proc/$lpid/fail-nth
+	echo "$TABLE" >&3
+	exec 3>&-
+	wait $lpid
+	RC=$?
+	[ "$(cat $FS/times)" = 0 ] && FIRED=1 || FIRED=0
+	echo 0 > $FS/times
+}
+
+# problem <what>: count and print a problem of iteration n (one line each)
+problem() {
+	echo "failslab: n=$n: $1"
+	PROBLEMS=$((PROBLEMS + 1))
+}
+
+# ndm: dm devices in the system
+ndm() { ls /sys/block | grep -c '^dm-'; }
+
+# lus_held: holders of the LUs (dm devices with a table using them)
+lus_held() { ls /sys/block/ram0/holders /sys/block/ram1/holders 2>/dev/null | grep -v -e '^/' -e '^$'; }
+
+# linear_ok: a dm-linear device can take both LUs
+linear_ok() {
+	if dmsetup create mclin --table "$LINEAR" > /tmp/lin.out 2>&1; then
+		dmsetup remove mclin > /dev/null 2>&1 || problem "dm-linear remove failed"
+	else
+		problem "dm-linear over the LUs failed: $(tail -1 /tmp/lin.out)"
+	fi
+}
+
+# Each load goes into the inactive slot of one empty device, mcf: a failed
+# load leaves nothing to clean up, a successful one is cleared (destructor).
+# Every dmsetup run costs a second or more on the debug kernel, so per load
+# only the cheap checks run; dm-linear every 25 loads and at the end.
+#
+# The load makes hundreds of allocations (a 256-element mempool alone is
+# 256, and kmemleak's own metadata allocation after each object counts too:
+# such a fault is absorbed by its emergency pool, the load succeeds).  The
+# sweep gallops: while failed loads keep the same kernel message (the same
+# failing step of the constructor), the step between Ns doubles up to 64;
+# a new message after a step > 1 goes back to the last N of the old
+# message and on one by one, so every point where the message changes is
+# found exactly.  The end (a load that no longer meets its fault) is
+# confirmed with step 1 too.
+
+# load_msg <since>: the last device-mapper table message after uptime <since>
+load_msg() {
+	dmesg | awk -v t="$1" '/device-mapper: table:/ {
+		ts = substr($0, 2, index($0, "]") - 2) + 0
+		if (ts >= t) { m = $0; sub(/^\[[^]]*\] /, "", m) } }
+		END { print m }'
+}
+
+n=1 STEP=1 LASTN=0 LASTMSG="" LOADS=0
+FAULTS=0 FAILED=0 SUCCEEDED=0 PROBLEMS=0 NOTARMED=0 DONE=0 SITES=0
+t0=$(cut -d. -f1 /proc/uptime)
+dmsetup create mcf --notable || problem "dmsetup create --notable failed"
+while [ $LOADS -lt $MAX ]; do
+	LOADS=$((LOADS + 1))
+	since=$(cut -d' ' -f1 /proc/uptime)
+	armed_load $n
+	[ $ARMED = 1 ] || NOTARMED=$((NOTARMED + 1))
+	if [ $FIRED = 0 ]; then
+		# the load ran through without reaching allocation n
+		[ $RC = 0 ] || problem "load failed without an injected fault: $(tail -1 /tmp/load.out)"
+		if [ $STEP -gt 1 ]; then
+			[ $RC = 0 ] && dmsetup clear mcf > /dev/null 2>&1
+			n=$((LASTN + 1)) STEP=1
+			continue
+		fi
+		DONE=1
+		break
+	fi
+	FAULTS=$((FAULTS + 1))
+	if [ $RC = 0 ]; then
+		SUCCEEDED=$((SUCCEEDED + 1))
+		dmsetup clear mcf > /tmp/clear.out 2>&1 || problem "clear failed: $(tail -1 /tmp/clear.out)"
+	else
+		FAILED=$((FAILED + 1))
+	fi
+	[ "$(ndm)" = 1 ] || problem "$(ndm) dm devices, want 1 (mcf): $(dmsetup ls 2>&1 | tr '\n' ' ')"
+	held=$(lus_held)
+	[ -z "$held" ] || problem "LU still held by: $held"
+	[ $((LOADS % 25)) = 0 ] && { linear_ok; echo "failslab: $LOADS loads, n=$n, $(( $(cut -d. -f1 /proc/uptime) - t0 ))s"; }
+	if [ $RC = 0 ]; then
+		n=$((n + STEP))		# absorbed: says nothing about the step
+		continue
+	fi
+	msg=$(load_msg $since)
+	[ -n "$msg" ] || msg="(no table message) $(tail -1 /tmp/load.out)"
+	if [ "$msg" = "$LASTMSG" ]; then
+		LASTN=$n
+		[ $STEP -lt 64 ] && STEP=$((STEP * 2))
+		n=$((n + STEP))
+	elif [ $STEP -gt 1 ]; then
+		n=$((LASTN + 1)) STEP=1
+	else
+		echo "failslab: n=$n: $msg"
+		SITES=$((SITES + 1))
+		LASTMSG=$msg LASTN=$n
+		n=$((n + 1))
+	fi
+done
+# The load without a fault: resume, read, remove.
+if [ $DONE = 1 ] && [ $RC = 0 ]; then
+	if dmsetup resume mcf > /tmp/resume.out 2>&1; then
+		dd if=/dev/mapper/mcf of=/dev/null bs=4k count=4 iflag=direct 2>/dev/null ||
+			problem "read after the load failed"
+	else
+		problem "resume failed: $(tail -1 /tmp/resume.out)"
+	fi
+fi
+dmsetup remove mcf > /tmp/remove.out 2>&1 || problem "remove failed: $(tail -1 /tmp/remove.out)"
+held=$(lus_held)
+[ -z "$held" ] || problem "LU still held by: $held"
+linear_ok
+t1=$(cut -d. -f1 /proc/uptime)
+echo "failslab: $LOADS loads, $FAULTS met their fault ($FAILED failed cleanly," \
+	"$SUCCEEDED succeeded anyway), $SITES failure messages, the load with n=$n met none; $((t1 - t0))s"
+
+[ $FAULTS -gt 0 ] && pass slab_faults_injected || fail slab_faults_injected "no fault was injected"
+[ $DONE = 1 ] && pass slab_sweep_complete ||
+	fail slab_sweep_complete "the load still met its fault after $MAX loads (MC_FAILSLAB_MAX)"
+[ $NOTARMED = 0 ] && pass slab_armed_at_read ||
+	fail slab_armed_at_read "$NOTARMED loads armed without seeing dmsetup wait for its table"
+[ $PROBLEMS = 0 ] && pass slab_clean_after_faults || fail slab_clean_after_faults "$PROBLEMS problems, see above"
+assert_eq "$(dmsetup ls 2>/dev/null | grep -vc '^No devices found')" 0 slab_no_device_left
+# No reference to a RAM disk left: brd unloads.
+assert_ok slab_lus_released rmmod brd
+
+# ---- 2. fail_make_request on an LU ----
+hung() { [ "$1" = 124 ] || [ "$1" = 137 ] || [ "$1" = 143 ]; }
+T2=$(cut -d' ' -f1 /proc/uptime)
+brd_setup 2 16384 || fail brd_reload "brd_setup failed"
+dmsetup create mc0 --table "$TABLE" || { fail fmr_create "create failed"; finish; }
+dd if=/dev/urandom of=/tmp/data bs=64k count=64 2>/dev/null
+echo 100 > $FMR/probability
+echo 1 > $FMR/interval
+echo 0 > $FMR/space
+echo 0 > $FMR/verbose
+echo N > $FMR/task-filter
+echo 1 > $FMR/times
+echo 1 > /sys/block/ram0/make-it-fail
+
+timeout 60 dd if=/tmp/data of=/dev/mapper/mc0 bs=64k oflag=direct 2>/tmp/dd.err
+rc=$?
+hung $rc && fail fmr_write_no_hang "dd timed out" || pass fmr_write_no_hang
+timeout 60 dmsetup message mc0 0 flush
+rc=$?
+hung $rc && fail fmr_flush_no_hang "flush timed out" || pass fmr_flush_no_hang
+# LU 0 is twice the cache: reading all of it reaches ram0 even when the
+# write and the flush did not
+timeout 60 dd if=/dev/mapper/mc0 of=/dev/null bs=64k count=$((S0 / 128)) iflag=direct 2>/dev/null
+rc=$?
+hung $rc && fail fmr_read_no_hang "dd timed out" || pass fmr_read_no_hang
+assert_eq "$(cat $FMR/times)" 0 fmr_fault_injected
+echo 0 > /sys/block/ram0/make-it-fail
+echo 0 > $FMR/probability
+dmsetup status mc0
+timeout 60 dmsetup remove mc0
+rc=$?
+hung $rc && fail fmr_remove "remove timed out" || assert_eq $rc 0 fmr_remove
+# (the harness checks the whole log; this check names part 2's own reports)
+dmesg | awk -v t="$T2" '{ if (substr($0, 2, index($0, "]") - 2) + 0 >= t) print }' |
+	grep -E 'BUG:|WARNING:|Call Trace' > /tmp/bug.out && fail fmr_no_bug "$(head -1 /tmp/bug.out)" || pass fmr_no_bug
+finish
