@@ -334,8 +334,13 @@ void mc_ctrl_set_state(struct mc_ctrl *c, enum mc_ctrl_state to)
  */
 void mc_ctrl_quiesce(struct mc_ctrl *c)
 {
-	if (c->wq)
+	if (c->wq) {	/* no LU bio before the work queue exists */
+		/* LU bios end in mc_lu_endio(), under done_lock: see there */
+		wait_event(c->wb_wait, !atomic_read(&c->lu_inflight));
+		spin_lock_irq(&c->done_lock);
+		spin_unlock_irq(&c->done_lock);
 		flush_workqueue(c->wq);
+	}
 	if (c->nch_wq)
 		flush_workqueue(c->nch_wq);
 	if (c->msg_wq)

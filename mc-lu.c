@@ -64,13 +64,17 @@ void mc_lu_endio(struct bio *bio)
 	struct mc_ctrl *c = mc_lbio_of(bio)->c;
 	unsigned long flags;
 
+	/*
+	 * Everything under done_lock: once lu_inflight is zero, a waiter that
+	 * takes done_lock once (mc_ctrl_quiesce) knows this function no
+	 * longer touches @c, so the controller may be freed.
+	 */
 	spin_lock_irqsave(&c->done_lock, flags);
 	bio_list_add(&c->done, bio);
-	spin_unlock_irqrestore(&c->done_lock, flags);
 	queue_work(c->wq, &c->io_work);
-	/* Last: a fence waiting for lu_inflight may free nothing before. */
 	if (atomic_dec_and_test(&c->lu_inflight))
 		wake_up_all(&c->wb_wait);
+	spin_unlock_irqrestore(&c->done_lock, flags);
 }
 
 /**
