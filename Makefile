@@ -61,7 +61,12 @@ soak: deps
 
 # clean keeps build/kernel-debug: the debug kernel takes minutes to build
 # and scripts/debug-kernel/build.sh rebuilds it when its config changes.
+# Not Kbuild's M= clean: it deletes every *.o and .*.cmd below M=, the
+# debug kernel's tree in build/ included (seen: a debug-kernel build running
+# beside `make check` lost its objects).  The module's outputs by name.
+MOD_OUT = *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers \
+	  lib/*.o lib/.*.cmd .tmp_versions
 clean:
-	-$(MAKE) -C "$(kdir)" M=$(PWD) clean 2>/dev/null
+	-cd $(CURDIR) && rm -rf $(MOD_OUT)
 	-$(MAKE) -s -C tests/unit clean
 	if [ -d build ]; then find build -mindepth 1 -maxdepth 1 ! -name kernel-debug -exec rm -rf {} +; fi
