@@ -3,8 +3,8 @@
 # leading underscore keeps it out of `all`).  On a kernel without failslab
 # and fail_make_request it fails: it never passes without checking.
 #
-# 1. failslab sweep over the table load: for N = 1, 2, ... the Nth slab
-#    allocation of `dmsetup load` fails (dm core's table setup, then the
+# 1. failslab sweep over the table load: for a galloping series of N
+#    (below) the Nth slab allocation of `dmsetup load` fails (dm core's table setup, then the
 #    mirrorcache constructor).  The fault is armed with /proc/PID/fail-nth
 #    while dmsetup waits for its table on stdin, so dmsetup's own start-up
 #    (exec, libraries) is not counted.  Each load must fail cleanly or
@@ -15,6 +15,8 @@
 # 2. fail_make_request on an LU under a mirrorcache device: one bio fails;
 #    the write, the flush, the read back and the removal must not hang and
 #    the kernel must not complain.
+# MC_FAILSLAB_MAX bounds the loads (400), MC_FAILSLAB_STEP the gallop (32),
+# MC_FAILSLAB_TRACE=1 prints every failed load.
 . /tests/lib.sh
 
 FS=/sys/kernel/debug/failslab
@@ -23,13 +25,13 @@ if [ ! -d $FS ] || [ ! -d $FMR ] || [ ! -w /proc/self/fail-nth ]; then
 	fail debug_kernel "no $FS, $FMR or fail-nth: run this case on the debug kernel (make check-debug)"
 	finish
 fi
-MAX=${MC_FAILSLAB_MAX:-600}	# loads
+MAX=${MC_FAILSLAB_MAX:-400}	# loads
 
 brd_setup 2 16384
 mc_load
 S0=$(blockdev --getsz /dev/ram0)
 S1=$(blockdev --getsz /dev/ram1)
-TABLE="0 $((S0 + S1)) mirrorcache 2048 1024 2 /dev/ram0 0 /dev/ram1 1"
+TABLE="0 $((S0 + S1)) mirrorcache 256 128 2 /dev/ram0 0 /dev/ram1 1"
 LINEAR="0 $S0 linear /dev/ram0 0
 $S0 $S1 linear /dev/ram1 0"
 
@@ -99,38 +101,49 @@ linear_ok() {
 # Every dmsetup run costs a second or more on the debug kernel, so per load
 # only the cheap checks run; dm-linear every 25 loads and at the end.
 #
-# The load makes hundreds of allocations (a 256-element mempool alone is
-# 256, and kmemleak's own metadata allocation after each object counts too:
-# such a fault is absorbed by its emergency pool, the load succeeds).  The
-# sweep gallops: while failed loads keep the same kernel message (the same
-# failing step of the constructor), the step between Ns doubles up to 64;
-# a new message after a step > 1 goes back to the last N of the old
-# message and on one by one, so every point where the message changes is
-# found exactly.  The end (a load that no longer meets its fault) is
-# confirmed with step 1 too.
+# The load makes about a thousand counted allocations (a 256-element
+# mempool alone is 256, and kmemleak's own metadata allocation after each
+# object counts too: such a fault is absorbed by its emergency pool, the
+# load succeeds), and the count is not exactly the same from load to load,
+# so neither a step-by-one sweep nor one that stops at every change of the
+# failure message fits the time.  The sweep gallops: while loads fail with
+# a message already seen (a known failing step of the constructor or of dm
+# core), the step between Ns doubles up to MC_FAILSLAB_STEP; an unseen
+# message after a step > 2 sends it back to the last failing N and on one
+# by one, so a new step is recorded within one allocation of its first and
+# the allocations just before it are not jumped over.  A load that absorbs
+# its fault is followed by N + 1 (under kmemleak every other allocation is
+# kmemleak's metadata).  The end (a load that no longer meets its fault)
+# is approached like a new message.  The kernel log is moved to
+# /tmp/sweep.log after every load.
 
-# load_msg <since>: the last device-mapper table message after uptime <since>
+# load_msg: the last device-mapper table message of the latest load
 load_msg() {
-	dmesg | awk -v t="$1" '/device-mapper: table:/ {
-		ts = substr($0, 2, index($0, "]") - 2) + 0
-		if (ts >= t) { m = $0; sub(/^\[[^]]*\] /, "", m) } }
-		END { print m }'
+	dmesg -c > /tmp/load.dmesg
+	cat /tmp/load.dmesg >> /tmp/sweep.log
+	sed -n 's/^\[[^]]*\] \(device-mapper: table: .*\)/\1/p' /tmp/load.dmesg | tail -n 1
 }
 
-n=1 STEP=1 LASTN=0 LASTMSG="" LOADS=0
+# seen <msg>: 0 when <msg> was the failure message of an earlier load
+seen() { grep -qxF "$1" /tmp/seen.msgs; }
+
+MAXSTEP=${MC_FAILSLAB_STEP:-32}
+n=1 STEP=1 LASTN=0 LOADS=0
 FAULTS=0 FAILED=0 SUCCEEDED=0 PROBLEMS=0 NOTARMED=0 DONE=0 SITES=0
+: > /tmp/seen.msgs
+dmesg -c > /tmp/sweep.log
 t0=$(cut -d. -f1 /proc/uptime)
 dmsetup create mcf --notable || problem "dmsetup create --notable failed"
 while [ $LOADS -lt $MAX ]; do
 	LOADS=$((LOADS + 1))
-	since=$(cut -d' ' -f1 /proc/uptime)
 	armed_load $n
+	msg=$(load_msg)
 	[ $ARMED = 1 ] || NOTARMED=$((NOTARMED + 1))
 	if [ $FIRED = 0 ]; then
 		# the load ran through without reaching allocation n
 		[ $RC = 0 ] || problem "load failed without an injected fault: $(tail -1 /tmp/load.out)"
+		[ $RC = 0 ] && dmsetup clear mcf > /dev/null 2>&1
 		if [ $STEP -gt 1 ]; then
-			[ $RC = 0 ] && dmsetup clear mcf > /dev/null 2>&1
 			n=$((LASTN + 1)) STEP=1
 			continue
 		fi
@@ -149,21 +162,25 @@ while [ $LOADS -lt $MAX ]; do
 	[ -z "$held" ] || problem "LU still held by: $held"
 	[ $((LOADS % 25)) = 0 ] && { linear_ok; echo "failslab: $LOADS loads, n=$n, $(( $(cut -d. -f1 /proc/uptime) - t0 ))s"; }
 	if [ $RC = 0 ]; then
-		n=$((n + STEP))		# absorbed: says nothing about the step
+		# absorbed: kmemleak's metadata allocation, which follows every
+		# object (so about every other N), or an allocation with a
+		# fallback.  The next allocation is a real one.
+		n=$((n + 1))
 		continue
 	fi
-	msg=$(load_msg $since)
 	[ -n "$msg" ] || msg="(no table message) $(tail -1 /tmp/load.out)"
-	if [ "$msg" = "$LASTMSG" ]; then
+	[ -n "${MC_FAILSLAB_TRACE:-}" ] && echo "failslab: trace n=$n step=$STEP $msg"
+	if seen "$msg"; then
 		LASTN=$n
-		[ $STEP -lt 64 ] && STEP=$((STEP * 2))
+		[ $STEP -lt $MAXSTEP ] && STEP=$((STEP * 2))
 		n=$((n + STEP))
-	elif [ $STEP -gt 1 ]; then
+	elif [ $STEP -gt 2 ]; then
 		n=$((LASTN + 1)) STEP=1
 	else
 		echo "failslab: n=$n: $msg"
+		echo "$msg" >> /tmp/seen.msgs
 		SITES=$((SITES + 1))
-		LASTMSG=$msg LASTN=$n
+		LASTN=$n
 		n=$((n + 1))
 	fi
 done
@@ -185,15 +202,17 @@ echo "failslab: $LOADS loads, $FAULTS met their fault ($FAILED failed cleanly," 
 	"$SUCCEEDED succeeded anyway), $SITES failure messages, the load with n=$n met none; $((t1 - t0))s"
 
 # The kernel log of the sweep.  kmem_cache_create() dumps the stack when
-# it fails (mm/slab_common.c), as it does here when dm core's bioset_init
-# meets the injected fault: expected, not a bug.  Everything else the
+# it fails (mm/slab_common.c; -ENOMEM, or -EINVAL from SLUB's
+# kmem_cache_open), as it does here when bioset_init meets the injected
+# fault: expected, not a bug.  Everything else the
 # harness would flag fails slab_kernel_log; the log is then cleared so the
 # harness does not count those dumps, which is why this case checks it.
 BADLOG='BUG:|WARNING:|Oops|general protection fault|blocked for more than|soft lockup|Call Trace|KASAN|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|sleeping function called from invalid context|dm_put_device call missing'
-dmesg | awk '/kmem_cache_create.*failed with error -12/ { skip = 1 }
+dmesg -c >> /tmp/sweep.log
+awk '/kmem_cache_create.*failed with error -[0-9]/ { skip = 1 }
 	!skip { print }
-	skip && /<\/TASK>/ { skip = 0 }' > /tmp/sweep.log
-dmesg -c > /dev/null
+	skip && /<\/TASK>/ { skip = 0 }' /tmp/sweep.log > /tmp/sweep.clean
+mv /tmp/sweep.clean /tmp/sweep.log
 if grep -q -E "$BADLOG" /tmp/sweep.log; then
 	first=$(grep -n -m 1 -E "$BADLOG" /tmp/sweep.log | cut -d: -f1)
 	echo "failslab: kernel log from its first report:"
