@@ -2,11 +2,23 @@
 # The mirrored write-back cache: fio write+verify matrix over both
 # controllers with small caches, backing devices verified afterwards,
 # mirror accounting, flush and FUA semantics, read-after-write coherence.
-# MC_ALLOC (table|message) selects the mirror allocation mode.
+# MC_ALLOC (table|message) selects the mirror allocation mode.  MC_MATRIX
+# (full|short) the fio matrix: full is 16 runs (4 block sizes x random and
+# sequential x 1 and 4 jobs), short 4 runs that still cover the smallest and
+# largest block size, both patterns, one and several jobs.  Short by default
+# under message mode (the same code paths as table mode but the slow
+# allocation) and on the debug kernel (MC_SLOW, which also shrinks the LUs).
 . /tests/lib.sh
 
 ALLOC=${MC_ALLOC:-table}
-brd_setup 2 32768			# 2 x 32 MiB
+MATRIX=${MC_MATRIX:-full}
+LU_KIB=32768				# 2 x 32 MiB
+if [ -n "${MC_SLOW:-}" ]; then
+	MATRIX=short
+	LU_KIB=8192
+fi
+[ $ALLOC = message ] && MATRIX=${MC_MATRIX:-short}
+brd_setup 2 $LU_KIB
 mc_load
 S0=$(blockdev --getsz /dev/ram0)
 S1=$(blockdev --getsz /dev/ram1)
@@ -64,15 +76,25 @@ run_fio() {
 	dmsetup remove lin
 }
 
-for bs in 4k 16k 64k 1M; do
-	for rw in randwrite write; do
-		for jobs in 1 4; do
-			pages=64
-			[ $bs = 1M ] && pages=256
-			run_fio "${ALLOC}_${bs}_${rw}_j$jobs" $pages $bs $rw $jobs
+# run_one <bs> <rw> <jobs>: one run of the matrix
+run_one() {
+	pages=64
+	[ $1 = 1M ] && pages=256
+	run_fio "${ALLOC}_$1_$2_j$3" $pages $1 $2 $3
+}
+
+if [ $MATRIX = full ]; then
+	for bs in 4k 16k 64k 1M; do
+		for rw in randwrite write; do
+			for jobs in 1 4; do run_one $bs $rw $jobs; done
 		done
 	done
-done
+else
+	run_one 4k randwrite 4
+	run_one 4k write 1
+	run_one 64k randwrite 1
+	run_one 1M write 4
+fi
 
 # Read-after-write coherence under concurrency: writers verify what they
 # just wrote (verify_backlog) while readers fill and evict the same pages.
