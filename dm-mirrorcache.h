@@ -3,18 +3,10 @@
  * dm-mirrorcache: a device-mapper target that models a dual-controller
  * storage array with mirrored write-back caches.
  *
- * Shared definitions of the target.  The files are split by concern:
- *
- *   mc-target.c   module init, constructor/destructor, .map, status, message
- *   mc-args.c     table line parsing and canonical table printing
- *   mc-ctrl.c     controller lifecycle: cache memory, sizing, state
- *   mc-sysfs.c    /sys/block/dm-N/mirrorcache/
- *   mc-io.c       the read and write paths of a controller
- *   mc-nch.c      the node channel: mirror copies, mirror page acquisition
- *   mc-wb.c       write-back (destage) and flush
- *   mc-lu.c       bios to the LUs, LU error state and retry
- *   mc-debug.c    object accounting and fault injection (debugfs)
- *   lib/          kernel-agnostic algorithms (mirror table, hash, CBE, lists)
+ * Shared definitions of the target: the structures of the target, its
+ * controllers and LUs, and the functions each file offers the others.
+ * dm-mirrorcache.c, the module's entry point, includes the files in layer
+ * order and says what each holds.
  */
 #ifndef DM_MIRRORCACHE_H
 #define DM_MIRRORCACHE_H

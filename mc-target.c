@@ -6,8 +6,8 @@
  *
  * One table line builds a pair of controllers that share a set of logical
  * units (LUs).  The mapped device is the LUs concatenated in table order.
- * This file holds the target's entry points; see dm-mirrorcache.h for the
- * map of the other files.
+ * This file holds the target type and its entry points; dm-mirrorcache.c,
+ * which includes it, registers the type and maps the other files.
  */
 #include <linux/module.h>
 #include <linux/bio.h>
@@ -371,29 +371,3 @@ static struct target_type mc_target_type = {
 	.postsuspend = mc_postsuspend,
 	.resume = mc_resume,
 };
-
-static int __init dm_mirrorcache_init(void)
-{
-	int r;
-
-	mc_debug_init();
-	r = dm_register_target(&mc_target_type);
-	if (r < 0) {
-		DMERR("register failed %d", r);
-		mc_debug_exit();
-	}
-	return r;
-}
-
-static void __exit dm_mirrorcache_exit(void)
-{
-	dm_unregister_target(&mc_target_type);
-	mc_debug_exit();
-}
-
-module_init(dm_mirrorcache_init);
-module_exit(dm_mirrorcache_exit);
-
-MODULE_DESCRIPTION(DM_NAME " mirrored write-back cache of a dual-controller array");
-MODULE_AUTHOR("The dm-mirrorcache developers");
-MODULE_LICENSE("GPL");
