@@ -14,6 +14,7 @@
 #                   chosen VM cases on it; ends with "N passed, N failed"
 #   make install    build for KVER and install into /lib/modules/KVER/updates/
 #   make uninstall  remove it again
+#   make deb        build/deb/dm-mirrorcache-dkms_VERSION_all.deb (dpkg-buildpackage)
 
 # KDIR: the kernel build tree. Empty means scripts/kdir.sh picks one: the
 # running kernel's build tree if it exists, else the Debian test kernel's.
@@ -23,7 +24,7 @@ kdir = $$(k="$(KDIR)"; [ -n "$$k" ] || k=$$(bash scripts/kdir.sh); echo "$$k")
 PWD := $(CURDIR)
 
 .PHONY: all module deps unit check check-debug demo vm-test vm-shell bench soak sparse clean \
-	install uninstall
+	install uninstall deb
 
 all: module
 
@@ -99,6 +100,10 @@ uninstall:
 	rm -fv "$(INSTALL_MOD_PATH)/lib/modules/$$v/updates/"dm-mirrorcache.ko*; \
 	rmdir --ignore-fail-on-non-empty "$(INSTALL_MOD_PATH)/lib/modules/$$v/updates" 2>/dev/null || true; \
 	$(depmod)
+
+deb:
+	@bash scripts/setup.sh --pkg
+	@bash scripts/deb.sh
 
 # clean keeps build/kernel-debug: the debug kernel takes minutes to build
 # and scripts/debug-kernel/build.sh rebuilds it when its config changes.
