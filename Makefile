@@ -15,6 +15,8 @@
 #   make install    build for KVER and install into /lib/modules/KVER/updates/
 #   make uninstall  remove it again
 #   make deb        build/deb/dm-mirrorcache-dkms_VERSION_all.deb (dpkg-buildpackage)
+#   make check-pkg  build the .deb, install it (DKMS builds the module),
+#                   check, remove it; ends with "N passed, N failed"
 
 # KDIR: the kernel build tree. Empty means scripts/kdir.sh picks one: the
 # running kernel's build tree if it exists, else the Debian test kernel's.
@@ -24,7 +26,7 @@ kdir = $$(k="$(KDIR)"; [ -n "$$k" ] || k=$$(bash scripts/kdir.sh); echo "$$k")
 PWD := $(CURDIR)
 
 .PHONY: all module deps unit check check-debug demo vm-test vm-shell bench soak sparse clean \
-	install uninstall deb
+	install uninstall deb check-pkg
 
 all: module
 
@@ -104,6 +106,10 @@ uninstall:
 deb:
 	@bash scripts/setup.sh --pkg
 	@bash scripts/deb.sh
+
+check-pkg:
+	@bash scripts/setup.sh --pkg
+	@bash scripts/check-pkg.sh
 
 # clean keeps build/kernel-debug: the debug kernel takes minutes to build
 # and scripts/debug-kernel/build.sh rebuilds it when its config changes.
