@@ -12,6 +12,11 @@
 #   make check-debug  build a debug 6.1 kernel (KASAN, lockdep, kmemleak,
 #                   fault injection; cached in build/kernel-debug/) and run
 #                   chosen VM cases on it; ends with "N passed, N failed"
+#   make install    build for KVER and install into /lib/modules/KVER/updates/
+#   make uninstall  remove it again
+#   make deb        build/deb/dm-mirrorcache-dkms_VERSION_all.deb (dpkg-buildpackage)
+#   make check-pkg  build the .deb, install it (DKMS builds the module),
+#                   check, remove it; ends with "N passed, N failed"
 
 # KDIR: the kernel build tree. Empty means scripts/kdir.sh picks one: the
 # running kernel's build tree if it exists, else the Debian test kernel's.
@@ -20,7 +25,8 @@ kdir = $$(k="$(KDIR)"; [ -n "$$k" ] || k=$$(bash scripts/kdir.sh); echo "$$k")
 
 PWD := $(CURDIR)
 
-.PHONY: all module deps unit check check-debug demo vm-test vm-shell bench soak sparse clean
+.PHONY: all module deps unit check check-debug demo vm-test vm-shell bench soak sparse clean \
+	install uninstall deb check-pkg
 
 all: module
 
@@ -58,6 +64,52 @@ bench: deps
 
 soak: deps
 	@bash scripts/soak.sh $(CYCLES)
+
+# install/uninstall: KVER is the kernel release to install for: given, or
+# KDIR's release when only KDIR is given, else `uname -r`.  KDIR is then
+# /lib/modules/KVER/build unless given, and must be KVER's tree (no fallback
+# to another kernel: modules_install puts the module under KDIR's release).
+# INSTALL_MOD_PATH (a staging root) is passed on to modules_install and
+# depmod -b.  A tree's release is its UTS_RELEASE (what the module's
+# vermagic holds): Debian's headers have 6.1.0-N-amd64 there but the
+# upstream 6.1.x in include/config/kernel.release, so modules_install is
+# given KERNELRELEASE, as dkms does.  And CONFIG_MODULE_SIG_ALL= : Debian's
+# config has it, but its headers have no signing key (sign-file fails on
+# a missing certs/signing_key.pem and the module stays unsigned anyway).
+KVER ?=
+uts_release = sh -c 'sed -n "s/^\#define UTS_RELEASE \"\(.*\)\"/\1/p" "$$1/include/generated/utsrelease.h"' --
+inst_kver = v="$(KVER)"; k="$(KDIR)"; \
+	if [ -z "$$v" ]; then \
+		if [ -n "$$k" ]; then v=$$($(uts_release) "$$k"); [ -n "$$v" ] || exit 1; \
+		else v=$$(uname -r); fi; \
+	fi
+inst_kdir = $(inst_kver); [ -n "$$k" ] || k=/lib/modules/$$v/build; \
+	[ -d "$$k" ] || { echo "install: no kernel build tree $$k for $$v (install linux-headers-$$v or give KDIR=)" >&2; exit 1; }; \
+	r=$$($(uts_release) "$$k"); \
+	[ "$$r" = "$$v" ] || { echo "install: $$k is kernel $$r, not KVER=$$v" >&2; exit 1; }
+depmod = depmod $(if $(INSTALL_MOD_PATH),-b "$(INSTALL_MOD_PATH)") -a "$$v"
+
+install:
+	@$(inst_kdir); set -e; \
+	$(MAKE) module KDIR="$$k"; \
+	$(MAKE) -C "$$k" M=$(PWD) KERNELRELEASE="$$v" INSTALL_MOD_DIR=updates \
+		CONFIG_MODULE_SIG_ALL= modules_install; \
+	$(depmod); \
+	echo "install: $(INSTALL_MOD_PATH)/lib/modules/$$v/updates/dm-mirrorcache.ko"
+
+uninstall:
+	@$(inst_kver); set -e; \
+	rm -fv "$(INSTALL_MOD_PATH)/lib/modules/$$v/updates/"dm-mirrorcache.ko*; \
+	rmdir --ignore-fail-on-non-empty "$(INSTALL_MOD_PATH)/lib/modules/$$v/updates" 2>/dev/null || true; \
+	$(depmod)
+
+deb:
+	@bash scripts/setup.sh --pkg
+	@bash scripts/deb.sh
+
+check-pkg:
+	@bash scripts/setup.sh --pkg
+	@bash scripts/check-pkg.sh
 
 # clean keeps build/kernel-debug: the debug kernel takes minutes to build
 # and scripts/debug-kernel/build.sh rebuilds it when its config changes.

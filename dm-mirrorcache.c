@@ -87,3 +87,4 @@ module_exit(dm_mirrorcache_exit);
 MODULE_DESCRIPTION(DM_NAME " mirrored write-back cache of a dual-controller array");
 MODULE_AUTHOR("The dm-mirrorcache developers");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(MC_VERSION);	/* VERSION, through Kbuild */

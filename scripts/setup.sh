@@ -5,6 +5,9 @@
 #   scripts/setup.sh --build  only what building the module needs
 #   scripts/setup.sh --debug  everything, plus what building the debug
 #                             kernel of `make check-debug` needs
+#   scripts/setup.sh --pkg    what building the module needs, plus the
+#                             Debian packaging tools of `make deb` and
+#                             `make check-pkg` (dpkg-buildpackage, dh-dkms)
 set -euo pipefail
 
 BUILD_PKGS="make gcc libc6-dev linux-headers-amd64"
@@ -16,9 +19,14 @@ ALL_PKGS="$BUILD_PKGS linux-image-amd64 qemu-system-x86 busybox-static dmsetup
 # (ORC unwinder: libelf; certificates/sign-file: libssl).
 DEBUG_PKGS="linux-source-6.1 bc flex bison libelf-dev libssl-dev xz-utils"
 
+# scripts/deb.sh, scripts/check-pkg.sh: dpkg-buildpackage with debhelper
+# and dh-dkms; dkms itself for installing the package.
+PKG_PKGS="dpkg-dev debhelper dh-dkms dkms fakeroot"
+
 pkgs=$ALL_PKGS
 [ "${1:-}" = "--build" ] && pkgs=$BUILD_PKGS
 [ "${1:-}" = "--debug" ] && pkgs="$ALL_PKGS $DEBUG_PKGS"
+[ "${1:-}" = "--pkg" ] && pkgs="$BUILD_PKGS $PKG_PKGS"
 
 missing=""
 for p in $pkgs; do

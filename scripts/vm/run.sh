@@ -55,7 +55,7 @@ if [ "$DEBUG" = 1 ]; then
 	if [ $BUILD = 1 ]; then
 		rm -rf "$MODDBG"
 		mkdir -p "$MODDBG"
-		cp -p Kbuild ./*.c ./*.h "$MODDBG/"
+		cp -p Kbuild VERSION ./*.c ./*.h "$MODDBG/"
 		cp -rp lib "$MODDBG/lib"
 		make -s -C "$DKDIR" M="$MODDBG" modules > "$OUT/build-debug.log" 2>&1 || {
 			tail -20 "$OUT/build-debug.log"
