@@ -63,9 +63,10 @@ soak: deps
 # and scripts/debug-kernel/build.sh rebuilds it when its config changes.
 # Not Kbuild's M= clean: it deletes every *.o and .*.cmd below M=, the
 # debug kernel's tree in build/ included (seen: a debug-kernel build running
-# beside `make check` lost its objects).  The module's outputs by name.
+# beside `make check` lost its objects).  The module's outputs by name;
+# .module-common.o is 6.12's (Kbuild compiles one per external module tree).
 MOD_OUT = *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers \
-	  lib/*.o lib/.*.cmd .tmp_versions
+	  lib/*.o lib/.*.cmd .tmp_versions .module-common.o
 clean:
 	-cd $(CURDIR) && rm -rf $(MOD_OUT)
 	-$(MAKE) -s -C tests/unit clean
