@@ -30,7 +30,7 @@ SOURCES=/etc/apt/sources.list.d/debian.sources
 k612() {
 	local k61 p v
 	# the default set first: it brings 6.1 on a machine that has none
-	"$0"
+	bash "$0"
 	k61=$(ls -d /lib/modules/6.1.0-*-amd64 2>/dev/null | sort -V | tail -n 1 | xargs -r basename)
 	[ -n "$k61" ] || { echo "setup: no 6.1 kernel installed" >&2; exit 1; }
 	v=$(dpkg-query -W -f='${Version}' linux-image-amd64 2>/dev/null || true)
