@@ -5,6 +5,10 @@
 #   make            build dm-mirrorcache.ko against KDIR
 #   make unit       user-space unit tests of lib/ (ASan + UBSan)
 #   make check      unit tests, then every VM case; ends with "N passed, N failed"
+#   make check KVER=6.12   the same on Debian's 6.12 (bookworm-backports):
+#                   module built against its headers, the VM boots it
+#   make check-k612 unit tests, the W=1 build against 6.12, then the VM cases
+#                   cache and failover on 6.12; ends with "N passed, N failed"
 #   make demo       boot the VM, create a device, run fio, show status and sysfs
 #   make vm-test T=name   run one VM case (tests/vm/name.sh)
 #   make vm-shell   interactive shell in the VM (module and tools loaded)
@@ -23,15 +27,24 @@
 KDIR ?=
 kdir = $$(k="$(KDIR)"; [ -n "$$k" ] || k=$$(bash scripts/kdir.sh); echo "$$k")
 
+# KVER: the Debian kernel of the module build and the VM, a version or a
+# series (scripts/kver.sh); empty means the newest 6.1.  6.12 comes from
+# bookworm-backports (scripts/setup.sh --k612, run by the deps of 6.12).
+KVER ?=
+ifneq ($(KVER),)
+export MC_KVER := $(KVER)
+endif
+SETUP_OPT = $(if $(filter 6.12%,$(KVER)),--k612)
+
 PWD := $(CURDIR)
 
-.PHONY: all module deps unit check check-debug demo vm-test vm-shell bench soak sparse clean \
+.PHONY: all module deps unit check check-k612 check-debug demo vm-test vm-shell bench soak sparse clean \
 	install uninstall deb check-pkg
 
 all: module
 
 deps:
-	@bash scripts/setup.sh
+	@bash scripts/setup.sh $(SETUP_OPT)
 
 module:
 	@[ -n "$(KDIR)" ] || bash scripts/setup.sh --build
@@ -45,6 +58,10 @@ unit:
 
 check: deps
 	@bash scripts/check.sh
+
+check-k612:
+	@bash scripts/setup.sh --k612
+	@MC_KVER=6.12 MC_TESTS="cache failover" bash scripts/check.sh
 
 check-debug:
 	@bash scripts/setup.sh --debug
@@ -115,9 +132,10 @@ check-pkg:
 # and scripts/debug-kernel/build.sh rebuilds it when its config changes.
 # Not Kbuild's M= clean: it deletes every *.o and .*.cmd below M=, the
 # debug kernel's tree in build/ included (seen: a debug-kernel build running
-# beside `make check` lost its objects).  The module's outputs by name.
+# beside `make check` lost its objects).  The module's outputs by name;
+# .module-common.o is 6.12's (Kbuild compiles one per external module tree).
 MOD_OUT = *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers \
-	  lib/*.o lib/.*.cmd .tmp_versions
+	  lib/*.o lib/.*.cmd .tmp_versions .module-common.o
 clean:
 	-cd $(CURDIR) && rm -rf $(MOD_OUT)
 	-$(MAKE) -s -C tests/unit clean

@@ -23,6 +23,8 @@
 
 #include <linux/bio.h>
 
+#include "mc-compat.h"
+
 #include "lib/mc_mmt.h"
 #include "lib/mc_cbe.h"
 #include "lib/mc_hash.h"

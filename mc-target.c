@@ -314,7 +314,7 @@ static void mc_io_hints(struct dm_target *ti, struct queue_limits *limits)
 {
 	limits->logical_block_size = PAGE_SIZE;
 	limits->physical_block_size = PAGE_SIZE;
-	blk_limits_io_min(limits, PAGE_SIZE);
+	mc_limits_io_min(limits, PAGE_SIZE);
 }
 
 /*

@@ -1,11 +1,17 @@
 #!/bin/bash
 # make check: unit tests, the W=1 module build, then every VM case.
 # Collects every PASS:/FAIL: line and ends with "N passed, N failed".
+#
+# Environment: MC_KVER (the Debian kernel, a version or a series such as
+# 6.12, scripts/kver.sh; default: newest 6.1): the module is built against
+# its headers and the VM boots it; MC_TESTS (VM cases, default all).
+# make check KVER=6.12 and make check-k612 set them.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 make -s clean >/dev/null 2>&1	# a fresh W=1 build below, and no stale logs
 mkdir -p build
-LOG=build/check.log
+TESTS=${MC_TESTS:-all}
+LOG=build/check${MC_KVER:+-$MC_KVER}.log
 : > "$LOG"
 
 stage() {	# stage <name> <command...>: run, stream, keep the output
@@ -21,8 +27,8 @@ stage() {	# stage <name> <command...>: run, stream, keep the output
 stage unit make -s unit
 stage tools make -s -C tests/tools check
 
-echo "== build/module-W1"
 KDIR=$(bash scripts/kdir.sh)
+echo "== build/module-W1 ($KDIR)"
 if make -s module W=1 KDIR="$KDIR" > build/build.log 2>&1; then
 	n=$(grep -c 'warning:' build/build.log)
 	if [ "$n" = 0 ]; then
@@ -36,7 +42,7 @@ else
 	echo "FAIL: build/module-W1 (build failed)" | tee -a "$LOG"
 fi
 
-stage vm bash scripts/vm/run.sh --tests all
+stage vm bash scripts/vm/run.sh --tests "$TESTS"
 
 p=$(grep -c '^PASS:' "$LOG")
 f=$(grep -c '^FAIL:' "$LOG")

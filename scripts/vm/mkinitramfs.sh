@@ -3,7 +3,8 @@
 # tools, the project's module, the kernel modules the tests need (with
 # their dependencies), the test cases and an /init that runs them.
 #
-# Environment: MC_KVER (kernel version, default: newest 6.1 Debian kernel),
+# Environment: MC_KVER (kernel version or series, scripts/kver.sh; default:
+# newest 6.1 Debian kernel),
 # MC_KO (the module, default ./dm-mirrorcache.ko), MC_EXTRA_DIR (copied to
 # /extra in the guest), MC_MODROOT (root of the kernel's modules, default /;
 # the debug kernel's is its modules_install staging directory).  Modules the
@@ -12,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT_DIR=$PWD
-KVER=${MC_KVER:-$(ls -d /lib/modules/6.1.0-*-amd64 | sort -V | tail -n 1 | xargs basename)}
+KVER=$(bash scripts/kver.sh)
 KO=${MC_KO:-$ROOT_DIR/dm-mirrorcache.ko}
 MODROOT=${MC_MODROOT:-/}
 OUT=$ROOT_DIR/build/vm

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Boot the test VM (QEMU, TCG) with Debian's 6.1 kernel and our initramfs.
+# Boot the test VM (QEMU, TCG) with a Debian kernel (6.1 unless told) and our
+# initramfs.
 #
 #   run.sh [--build] --tests "a b" | --tests all   run cases, PASS/FAIL lines
 #   run.sh [--build] --shell                       interactive shell
@@ -7,6 +8,10 @@
 # Options: --timeout SEC (whole VM), --case-timeout SEC, --mem MB, --smp N,
 #          --nvdimm (emulated persistent memory at /dev/pmem0),
 #          --env NAME=VALUE (exported to the guest's cases; repeatable),
+#          --kver VER (or MC_KVER=VER): the Debian kernel to boot, a version
+#          or a series such as 6.12 (scripts/kver.sh; default: newest 6.1);
+#          /boot/vmlinuz-<version> with its /lib/modules/<version> modules,
+#          and --build builds the module against its headers,
 #          --debug-kernel (or MC_DEBUG_KERNEL=1): boot the debug kernel of
 #          build/kernel-debug/ (scripts/debug-kernel/build.sh) with the module
 #          built against it in build/mod-debug/ instead of Debian's kernel
@@ -35,6 +40,7 @@ while [ $# -gt 0 ]; do
 	--nvdimm) NVDIMM=1 ;;
 	--env) ENVS="$ENVS mc.env.$2"; shift ;;
 	--debug-kernel) DEBUG=1 ;;
+	--kver) export MC_KVER=$2; shift ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -71,7 +77,7 @@ if [ "$DEBUG" = 1 ]; then
 	# has no such window.
 	EXTRA_APPEND=" kasan_multi_shot no5lvl"
 else
-	KVER=${MC_KVER:-$(ls -d /lib/modules/6.1.0-*-amd64 | sort -V | tail -n 1 | xargs basename)}
+	KVER=$(bash scripts/kver.sh) || exit 1
 	KERNEL=/boot/vmlinuz-$KVER
 	[ -r "$KERNEL" ] || { echo "run.sh: no $KERNEL (run scripts/setup.sh)"; exit 1; }
 
