@@ -4,7 +4,8 @@
 #
 # Environment: MC_KVER (the Debian kernel, a version or a series such as
 # 6.12, scripts/kver.sh; default: newest 6.1): the module is built against
-# its headers and the VM boots it; MC_TESTS (VM cases, default all).
+# its headers and the VM boots it; MC_TESTS (VM cases, default all);
+# MC_VM_ENV (one NAME=VALUE exported to the guest's cases).
 # make check KVER=6.12 and make check-k612 set them.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -42,7 +43,8 @@ else
 	echo "FAIL: build/module-W1 (build failed)" | tee -a "$LOG"
 fi
 
-stage vm bash scripts/vm/run.sh --tests "$TESTS"
+# shellcheck disable=SC2086
+stage vm bash scripts/vm/run.sh --tests "$TESTS" ${MC_VM_ENV:+--env $MC_VM_ENV}
 
 p=$(grep -c '^PASS:' "$LOG")
 f=$(grep -c '^FAIL:' "$LOG")
