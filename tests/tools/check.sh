@@ -21,6 +21,7 @@ each() {
 
 each lw-replay "$HERE/selftest.sh" "$1"
 each mirrorcache-status "$HERE/status-test.sh"
+each doc "$HERE/doc-test.sh"
 
 p=$(grep -c '^PASS:' "$T/all")
 f=$(grep -c '^FAIL:' "$T/all")
