@@ -169,7 +169,9 @@ suite() {
 		'^  dirty   \[##\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\]  13%  8/58 pages'
 	has failed/failover '^Failover: 1 failover \(last: I/O held 1\.480 ms, 22 pages relinked, 0 invalid, 1 superseded\), 0 failbacks$' \
 		'^  22 pages relinked in all, 3 bios re-driven through a survivor$'
-	has failed/progress '^  ctrl1 destaging relinked pages: 8 of 22 left$' '^  relinked pages not yet destaged: 8$'
+	has failed/progress '^  ctrl1 destaging relinked pages: 8 of 22 left$' '^  relinked pages not yet destaged: 8$' \
+		'^  cache   .* 28/58 read/write pages in use: 8 dirty \(8 of them relinked, in the mirror area\), 28 clean, 30 free$' \
+		'^  mirror  .* 22/38 .*\(stale while failed; rebuilt at recovery\)$'
 
 	# LU 1 in the error state with held pages
 	run lu-error mc0
