@@ -249,6 +249,16 @@ suite() {
 
 for fx in healthy failed lu-error failback future; do mktree "$fx"; done
 
+# README.md shows the healthy and failed screens: they must be current
+SH=sh SH_NAME=readme RUNPATH=$PATH
+for fx in healthy failed; do
+	run "$fx" mc0
+	missing=$(sed 's/^./    &/' "$T/out" | while IFS= read -r l; do
+		grep -qxF -- "$l" "$HERE/../../README.md" || { echo "$l"; break; }
+	done)
+	if [ -z "$missing" ]; then pass "$fx"; else fail "$fx" "README.md lacks '$missing'"; fi
+done
+
 SH=sh SH_NAME=sh RUNPATH=$PATH
 suite
 
