@@ -1,6 +1,6 @@
 #!/bin/bash
 # Build build/vm/initramfs.cpio.gz: busybox, dmsetup, fio, filesystem
-# tools, the project's module, the kernel modules the tests need (with
+# tools, scripts/mirrorcache-status, the project's module, the kernel modules the tests need (with
 # their dependencies), the test cases and an /init that runs them.
 #
 # Environment: MC_KVER (kernel version or series, scripts/kver.sh; default:
@@ -80,6 +80,9 @@ done
 # static test tools (tests/tools/): lw-replay replays a dm-log-writes log
 make -s -C tests/tools >/dev/null
 cp build/tools/lw-replay "$STAGE/bin/lw-replay"
+
+# the status tool (POSIX sh over busybox; tests/tools/status-test.sh)
+install -m 0755 scripts/mirrorcache-status "$STAGE/usr/bin/mirrorcache-status"
 
 # the project's module and test cases
 [ -f "$KO" ] && cp "$KO" "$STAGE/lib/dm-mirrorcache.ko"
