@@ -92,6 +92,16 @@ else
 	fail fio_verify "fio failed: $(tail -5 /tmp/fio.log)"
 fi
 
+# The status tool on the live device: both controllers online, both LUs
+# with their owners, no write-only attribute read (no error output).
+mirrorcache-status mc0 > /tmp/st.out 2> /tmp/st.err; rc=$?
+assert_eq "$rc $(wc -c < /tmp/st.err)" "0 0" status_tool_runs
+grep -q '^mc0 (dm-[0-9]*): mirrorcache, .* 2 LUs, 2 controllers, healthy$' /tmp/st.out &&
+	grep -q '^Controller 0: online' /tmp/st.out && grep -q '^Controller 1: online' /tmp/st.out &&
+	pass status_tool_view || fail status_tool_view "$(head -3 /tmp/st.out | tr '\n' '|')"
+assert_eq "$(mirrorcache-status /dev/mapper/mc0 | head -1)" "$(head -1 /tmp/st.out)" status_tool_path
+assert_fail status_tool_missing mirrorcache-status no-such-device
+
 DEV=$(basename "$(sysfs_dm mc0)")
 assert_ok remove dmsetup remove mc0
 [ ! -e /sys/block/$DEV/mirrorcache ] && pass sysfs_gone || fail sysfs_gone "sysfs left behind"

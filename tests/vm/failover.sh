@@ -54,6 +54,10 @@ assert_eq "$(cat $SYS/ctrl1/solo)" 1 survivor_solo
 assert_fail fail_last_online sh -c "echo 1 > $SYS/ctrl1/fail"
 assert_fail msg_fail_last dmsetup message mc0 0 fail 1
 assert_fail fail_failed sh -c "echo 1 > $SYS/ctrl0/fail"
+mirrorcache-status mc0 > /tmp/st.out 2>&1
+grep -q '^Controller 0: failed' /tmp/st.out && grep -q '^Controller 1: solo' /tmp/st.out &&
+	grep -q 'DEGRADED$' /tmp/st.out && pass status_tool_failed ||
+	fail status_tool_failed "$(grep -E '^(mc0|Controller)' /tmp/st.out | tr '\n' '|')"
 assert_eq "$(st 0) $(st 1)" "failed online" refused_while_degraded
 dd if=/dev/mapper/mc0 of=/tmp/a2 bs=4096 skip=10 count=24 iflag=direct 2>/dev/null
 dd if=/dev/mapper/mc0 of=/tmp/b2 bs=4096 skip=$((S0 / 8 + 10)) count=24 iflag=direct 2>/dev/null
