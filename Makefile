@@ -9,7 +9,8 @@
 #                   module built against its headers, the VM boots it
 #   make check-k612 unit tests, the W=1 build against 6.12, then the VM cases
 #                   cache and failover on 6.12; ends with "N passed, N failed"
-#   make demo       boot the VM, create a device, run fio, show status and sysfs
+#   make demo       boot the VM; a controller fails and recovers under fio
+#                   write+verify; build/demo/latency.png
 #   make vm-test T=name   run one VM case (tests/vm/name.sh)
 #   make vm-shell   interactive shell in the VM (module and tools loaded)
 #   make sparse     build with sparse (C=1)
