@@ -85,6 +85,14 @@ echo "failover stall $(cat $SYS/failover_stall_us) us, failback stall $(cat $SYS
 fio_fail() {
 	n=$1
 	R0=$(cat $SYS/pages_relinked_total)
+	# Write-back of controller n only above 30 dirty pages, so its dirty
+	# mirrored pages reach 16 within the first writes to its LU and stay
+	# at 30 or more even if fio has ended by the failure.  With the default
+	# watermarks (19 and 9) a fast machine destaged to brd so quickly that
+	# fio was done before 16 were dirty, and the failure relinked nothing.
+	WBH=$(cat $SYS/ctrl$n/writeback_high) WBL=$(cat $SYS/ctrl$n/writeback_low)
+	echo 38 > $SYS/ctrl$n/writeback_high && echo 30 > $SYS/ctrl$n/writeback_low ||
+		fail "fio_watermarks$n" "watermarks refused"
 	fio --name=ff --filename=/dev/mapper/mc0 --rw=randwrite --bs=4k \
 		--size=$((L * 512)) --direct=1 --ioengine=libaio --iodepth=16 \
 		--verify=crc32c --do_verify=1 --verify_fatal=1 --randseed=$n \
@@ -102,6 +110,8 @@ fio_fail() {
 		fail "fio_relinked$n" "no page relinked"
 	echo 1 > $SYS/ctrl$n/recover || fail "fio_recover$n" "recover refused"
 	assert_eq "$(st 0) $(st 1) $(own)" "online online 0 1" "fio_recovered$n"
+	echo $WBL > $SYS/ctrl$n/writeback_low && echo $WBH > $SYS/ctrl$n/writeback_high ||
+		fail "fio_watermarks_back$n" "watermarks refused"
 }
 fio_fail 0
 fio_fail 1
