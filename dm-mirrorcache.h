@@ -124,6 +124,7 @@ extern u32 mc_inject_copy_delay_ms;
 extern u32 mc_inject_admit_delay_ms;
 extern u32 mc_inject_failback_hold_ms;
 extern u32 mc_inject_redrive_delay_ms;
+extern u32 mc_inject_discard_delay_ms;
 
 /* Lists of read/write-area pages (struct mc_lists ids). */
 enum {
@@ -177,6 +178,8 @@ struct mc_stats {
 	atomic64_t mirror_acquired;
 	atomic64_t mirror_released;
 	atomic64_t nch_copies;
+	atomic64_t discards;
+	atomic64_t discarded;
 };
 
 /**
@@ -203,6 +206,9 @@ struct mc_stats {
  * @seq: last write sequence number handed out
  * @parked: bios waiting for a page, a mirror page or a fill
  * @flushes: bios waiting for write-back up to their sequence number
+ * @discards: discards and write-zeroes started on this controller and not
+ *	yet completed by their LU (struct mc_io->discard); writes and fills
+ *	of the pages they cover wait (mc-io.c)
  * @wb_inflight: pages under write-back
  * @wb_drain: drains waiting: destage everything (suspend, flush message)
  * @wb_retry: pages a retry moved back from the held list, destaged
@@ -252,6 +258,7 @@ struct mc_ctrl {
 	u64 seq;
 	struct bio_list parked;
 	struct bio_list flushes;
+	struct list_head discards;
 	unsigned int wb_inflight;
 	unsigned int wb_drain;
 	unsigned int wb_retry;
@@ -300,7 +307,13 @@ struct mc_ctrl {
  * @pending: references: one for the step loop, one per mirror copy
  * @status: first error
  * @iter: position in the bio's data of page @done
- * @flush_seq: for flushes and FUA writes: destage up to this sequence
+ * @flush_seq: for flushes and FUA writes: destage up to this sequence;
+ *	for a discard, the oldest write among the dirty pages it dropped
+ *	(U64_MAX: none), which flushes wait for until the LU has the discard
+ * @discard: a discard or write-zeroes: entry in mc_ctrl->discards from its
+ *	first step until its LU completes it
+ * @cursor: a discard's position: the next page of the range, or of the
+ *	cache when the range is larger than the cache
  * @redrive: the controller failed under the bio: run it again through the
  *	survivor
  * @wt: write-through: each page is destaged (with @fua) before the bio
@@ -318,6 +331,8 @@ struct mc_io {
 	blk_status_t status;
 	struct bvec_iter iter;
 	u64 flush_seq;
+	struct list_head discard;
+	u32 cursor;
 	bool redrive;
 	bool wt;
 	bool fua;
@@ -455,6 +470,13 @@ struct mc_target {
 static inline struct mc_ctrl *mc_peer(struct mc_ctrl *c)
 {
 	return &c->mc->ctrl[c->id ^ 1];
+}
+
+/* A discard or write-zeroes: the range is dropped from the cache. */
+static inline bool mc_bio_discard(struct bio *bio)
+{
+	return bio_op(bio) == REQ_OP_DISCARD ||
+	       bio_op(bio) == REQ_OP_WRITE_ZEROES;
 }
 
 static inline struct mc_io *mc_io_of(struct bio *bio)

@@ -195,6 +195,7 @@ void mc_ctrl_reset_tables(struct mc_ctrl *c)
 	c->wb_inflight = 0;
 	c->wb_retry = 0;
 	c->wb_active = false;
+	INIT_LIST_HEAD(&c->discards);	/* a failed controller's: re-driven */
 	for (i = 0; i < c->nr_pages; i++) {
 		c->meta[i].mirror = MC_CBE_NO_MIRROR;
 		set_page_private(c->pages[i], i);
@@ -264,6 +265,7 @@ int mc_ctrl_init(struct mc_ctrl *c, struct mc_target *mc, unsigned int id,
 	rwlock_init(&c->alive_lock);
 	bio_list_init(&c->parked);
 	bio_list_init(&c->flushes);
+	INIT_LIST_HEAD(&c->discards);
 	init_waitqueue_head(&c->wb_wait);
 	spin_lock_init(&c->done_lock);
 	bio_list_init(&c->done);

@@ -20,6 +20,10 @@
  *       inject_failback_hold_ms
  *                          hold the next failback between the restart of
  *                          the controller and the switch of the LUs
+ *       inject_discard_delay_ms
+ *                          delay the next discard or write-zeroes between
+ *                          dropping its range from the cache and sending
+ *                          it to the LU (its range is fenced meanwhile)
  *
  * The counters are exact: each one is raised where the object is allocated
  * and lowered in the mirror-image free, so a test can tell a leak of the
@@ -40,6 +44,7 @@ u32 mc_inject_copy_delay_ms;
 u32 mc_inject_admit_delay_ms;
 u32 mc_inject_failback_hold_ms;
 u32 mc_inject_redrive_delay_ms;
+u32 mc_inject_discard_delay_ms;
 
 static int mc_objects_show(struct seq_file *m, void *v)
 {
@@ -70,6 +75,8 @@ void mc_debug_init(void)
 			   &mc_inject_failback_hold_ms);
 	debugfs_create_u32("inject_redrive_delay_ms", 0644, mc_debugfs,
 			   &mc_inject_redrive_delay_ms);
+	debugfs_create_u32("inject_discard_delay_ms", 0644, mc_debugfs,
+			   &mc_inject_discard_delay_ms);
 }
 
 void mc_debug_exit(void)

@@ -21,6 +21,13 @@
  * Read step: a hit copies out of the cache, dirty data included; a miss
  * allocates pages for the run of missing pages, reads them from the LU
  * (the pages are "filling" meanwhile) and parks until the fill completes.
+ *
+ * Discard and write-zeroes: the range is dropped from the cache (dirty pages
+ * too, with their mirror pages), then the request goes on to the LU and
+ * completes when the LU completes it.  From its first step until then the
+ * range is fenced: writes and fills of its pages wait, so nothing older
+ * than the discard can reach the LU after it or be read back from the
+ * cache afterwards.
  */
 #include <linux/bio.h>
 #include <linux/highmem.h>
@@ -30,7 +37,14 @@
 /* Most pages one fill reads. */
 #define MC_FILL_MAX	32
 
-enum { MC_STEP_DONE, MC_STEP_PARKED };
+enum {
+	MC_STEP_DONE,		/* the page is done: go on with the next one */
+	MC_STEP_PARKED,		/* the bio waits on the parked list */
+	MC_STEP_ADVANCED,	/* a discard step moved io->done itself */
+};
+
+/* Pages a discard drops in one hold of the controller's lock. */
+#define MC_DISCARD_CHUNK	64
 
 /* mc_write_take(): the caller must acquire a mirror page first */
 #define MC_NEED_MIRROR	(MC_LIST_NIL - 1)
@@ -126,6 +140,23 @@ struct mc_lun *mc_lun_of(struct mc_target *mc, sector_t sector)
 	return &mc->luns[lo];
 }
 
+/*
+ * Is page @index of LU @lun inside a discard that has started on @c and
+ * that its LU has not completed yet?  c->lock held.
+ */
+static bool mc_discarding(struct mc_ctrl *c, unsigned int lun, u64 index)
+{
+	struct mc_io *d;
+
+	if (likely(list_empty(&c->discards)))
+		return false;
+	list_for_each_entry(d, &c->discards, discard)
+		if (d->lun->id == lun && index >= d->first &&
+		    index < d->first + d->nr)
+			return true;
+	return false;
+}
+
 /* ---- read path ---- */
 
 static void mc_fill_submit(struct mc_io *io, u32 *pages, u32 n, u64 index)
@@ -192,7 +223,8 @@ static u32 mc_fill_alloc(struct mc_io *io, u32 *pages)
 	u64 index = io->first + io->done;
 
 	while (n < MC_FILL_MAX && io->done + n < io->nr &&
-	       mc_hash_lookup(&c->hash, mc_hash_key(lun, index + n)) == MC_HASH_NIL) {
+	       mc_hash_lookup(&c->hash, mc_hash_key(lun, index + n)) == MC_HASH_NIL &&
+	       !mc_discarding(c, lun, index + n)) {
 		p = mc_alloc_page(c);
 		if (p == MC_LIST_NIL)
 			break;
@@ -217,7 +249,7 @@ static int mc_read_page(struct mc_io *io, struct bio *bio)
 	spin_lock(&c->lock);
 	p = mc_hash_lookup(&c->hash, mc_hash_key(io->lun->id, index));
 	if (p == MC_HASH_NIL) {
-		n = mc_fill_alloc(io, pages);
+		n = mc_fill_alloc(io, pages);	/* 0 inside a discard */
 		mc_park(c, bio);
 		spin_unlock(&c->lock);
 		if (n) {
@@ -283,8 +315,8 @@ static void mc_dirty_page(struct mc_ctrl *c, u32 p, struct mc_cbe *cbe)
  * the page fills, while an earlier write's mirror copy is in flight (the
  * page is busy) and while the page is under write-back (stable pages).
  * Without a free or evictable page the bio parks before any mirror page is
- * acquired, so a full read/write area costs no mirror traffic.  *@spare is a mirror page acquired earlier and is
- * consumed; the page's previous mirror page goes to *@old, to be released
+ * acquired, so a full read/write area costs no mirror traffic.  *@spare is
+ * a mirror page acquired earlier and is consumed; the page's previous mirror page goes to *@old, to be released
  * once the new copy is complete (copy-on-write: an interrupted copy never
  * damages the mirror of older acknowledged data).  A controller whose peer
  * failed (solo) writes without a mirror.
@@ -300,6 +332,8 @@ static u32 mc_write_take(struct mc_io *io, struct bio *bio, u32 *spare,
 	if (*hit && ((c->meta[p].flags & (MC_PF_FILLING | MC_PF_WB)) ||
 		     c->meta[p].busy))
 		goto park;
+	if (unlikely(mc_discarding(c, io->lun->id, index)))
+		goto park;	/* the LU may not have the discard yet */
 	if (!*hit) {
 		p = mc_alloc_page(c);
 		if (p == MC_LIST_NIL)
@@ -393,6 +427,167 @@ static int mc_write_page(struct mc_io *io, struct bio *bio)
 		spin_unlock(&c->lock);
 	}
 	return MC_STEP_DONE;
+}
+
+/* ---- discard and write-zeroes ---- */
+
+/* Is page @p a cached page of the range of discard @io?  c->lock held. */
+static bool mc_discard_covers(struct mc_ctrl *c, struct mc_io *io, u32 p)
+{
+	struct mc_pmeta *m = &c->meta[p];
+
+	return mc_hash_contains(&c->hash, p) && m->lun == io->lun->id &&
+	       m->index >= io->first && m->index < io->first + io->nr;
+}
+
+/*
+ * Drop cached page @p that nothing uses for discard @io.  A relinked page
+ * leaves the hash and stays out of the read/write area (claims 5, 13).
+ * Returns the page's mirror page, to be released, or MC_CBE_NO_MIRROR.
+ * c->lock held.
+ */
+static u32 mc_discard_drop(struct mc_ctrl *c, struct mc_io *io, u32 p)
+{
+	struct mc_pmeta *m = &c->meta[p];
+	u8 list = mc_list_of(&c->lists, p);
+	u32 mirror = m->mirror;
+
+	if (m->state == MC_CBE_DIRTY)
+		io->flush_seq = min(io->flush_seq, m->dirty_since);
+	mc_hash_remove(&c->hash, p);
+	if (list != MC_LIST_NONE)
+		mc_list_del(&c->lists, list, p);
+	if (m->flags & MC_PF_RELINKED) {
+		m->state = MC_CBE_FREE;
+		m->flags = 0;
+		c->relinked_left--;
+	} else {
+		mc_free_page(c, p);
+	}
+	m->mirror = MC_CBE_NO_MIRROR;
+	return mirror;
+}
+
+/* Find the next cached page of discard @io from its cursor on.  c->lock held. */
+static u32 mc_discard_next(struct mc_ctrl *c, struct mc_io *io, bool scan)
+{
+	u32 p;
+
+	if (scan)
+		return mc_discard_covers(c, io, io->cursor) ? io->cursor :
+							      MC_HASH_NIL;
+	p = mc_hash_lookup(&c->hash,
+			   mc_hash_key(io->lun->id, io->first + io->cursor));
+	return p;
+}
+
+/**
+ * mc_discard_step - drop the next chunk of a discard's range from the cache
+ * @io: the discard or write-zeroes
+ * @bio: its bio
+ *
+ * The first step fences the range (mc_discarding()).  The walk goes over
+ * the pages of the range, or over the cache when the range is larger, so a
+ * discard costs O(min(range, cache)), in chunks of MC_DISCARD_CHUNK pages
+ * per hold of the lock.  A page in use (filling, under write-back, a
+ * mirror copy or a read in progress) parks the bio; each of those ends by
+ * itself and kicks the parked bios.
+ *
+ * Return: MC_STEP_ADVANCED (io->done is io->nr once the walk is over) or
+ * MC_STEP_PARKED.
+ */
+static int mc_discard_step(struct mc_io *io, struct bio *bio)
+{
+	u32 release[MC_DISCARD_CHUNK], nr = 0, dropped = 0, end, last, p, i;
+	struct mc_ctrl *c = io->c;
+	bool scan = io->nr > c->nr_pages;
+	int r = MC_STEP_ADVANCED;
+	struct mc_pmeta *m;
+
+	last = scan ? c->nr_pages : io->nr;
+	spin_lock(&c->lock);
+	if (list_empty(&io->discard)) {
+		io->flush_seq = U64_MAX;
+		list_add_tail(&io->discard, &c->discards);
+	}
+	end = min(io->cursor + MC_DISCARD_CHUNK, last);
+	for (; io->cursor < end; io->cursor++) {
+		p = mc_discard_next(c, io, scan);
+		if (p == MC_HASH_NIL)
+			continue;
+		m = &c->meta[p];
+		if ((m->flags & (MC_PF_FILLING | MC_PF_WB)) || m->busy ||
+		    m->readers) {
+			mc_park(c, bio);
+			r = MC_STEP_PARKED;
+			break;
+		}
+		release[nr] = mc_discard_drop(c, io, p);
+		nr += release[nr] != MC_CBE_NO_MIRROR;
+		dropped++;
+	}
+	if (io->cursor == last)
+		io->done = io->nr;
+	spin_unlock(&c->lock);
+
+	for (i = 0; i < nr; i++)
+		mc_mirror_put(c, release[i]);
+	if (nr)
+		mc_kick(c);	/* writes may wait for mirror pages */
+	atomic64_add(dropped, &c->stats.discarded);
+	if (r != MC_STEP_PARKED)
+		cond_resched();
+	return r;
+}
+
+/* The range is out of the cache: send the discard on to the LU. */
+static void mc_discard_submit(struct mc_io *io, struct bio *bio)
+{
+	struct bio *lb;
+
+	mc_inject(discard_delay_ms);
+	lb = mc_lu_bio_alloc(io->c, io->lun, 0,
+			     bio->bi_opf & (REQ_OP_MASK | REQ_NOUNMAP | REQ_SYNC),
+			     io);
+	lb->bi_iter.bi_sector = io->first * MC_PAGE_SECTORS;
+	lb->bi_iter.bi_size = io->nr << PAGE_SHIFT;
+	atomic_inc(&io->pending);
+	atomic64_inc(&io->c->stats.discards);
+	submit_bio_noacct(lb);
+}
+
+/*
+ * The LU completed a discard: lift the fence of its range.  On a failed
+ * controller the discard runs again through the survivor (its list entry
+ * goes with the failed controller's tables).
+ */
+static void mc_discard_complete(struct mc_ctrl *c, struct bio *bio)
+{
+	struct mc_io *io = mc_lbio_of(bio)->io;
+	blk_status_t st = bio->bi_status;
+	bool up;
+
+	spin_lock(&c->lock);
+	up = mc_state_up(c->state);
+	if (up)
+		list_del_init(&io->discard);
+	spin_unlock(&c->lock);
+	if (!up) {
+		io->redrive = true;
+	} else if (st) {
+		/*
+		 * Not supported (a write-zeroes with REQ_NOUNMAP, say) is no
+		 * error of the LU: the block layer falls back to zero pages.
+		 */
+		io->status = st;
+		if (st != BLK_STS_NOTSUPP)
+			DMERR_LIMIT("ctrl%u: %s of LU %u failed: %d", c->id,
+				    bio_op(bio) == REQ_OP_DISCARD ?
+				    "discard" : "write-zeroes",
+				    io->lun->id, blk_status_to_errno(st));
+	}
+	mc_lu_bio_put(bio);
+	mc_io_put_ref(io);
 }
 
 /* ---- admission, the failover gate and re-drive ---- */
@@ -588,6 +783,7 @@ void mc_io_put(struct mc_target *mc)
 static void mc_io_step(struct mc_io *io, struct bio *bio)
 {
 	bool write = bio_data_dir(bio) == WRITE;
+	bool discard = mc_bio_discard(bio);
 	struct mc_ctrl *c = io->c;
 	int r;
 
@@ -597,13 +793,20 @@ static void mc_io_step(struct mc_io *io, struct bio *bio)
 			io->redrive = true;	/* failed under us */
 			break;
 		}
-		r = write ? mc_write_page(io, bio) : mc_read_page(io, bio);
+		if (unlikely(discard))
+			r = mc_discard_step(io, bio);
+		else
+			r = write ? mc_write_page(io, bio) : mc_read_page(io, bio);
 		if (r == MC_STEP_PARKED) {
 			atomic_dec(&c->stepping);
 			return;		/* @io may already be re-driven */
 		}
-		io->done++;
+		if (r == MC_STEP_DONE)
+			io->done++;
 	}
+	if (unlikely(discard) && io->done == io->nr && !io->status &&
+	    !io->redrive)
+		mc_discard_submit(io, bio);
 	atomic_dec(&c->stepping);
 	mc_io_put_ref(io);
 }
@@ -625,6 +828,8 @@ void mc_io_work(struct work_struct *work)
 	while ((bio = bio_list_pop(&done))) {
 		if (bio_op(bio) == REQ_OP_READ)
 			mc_fill_complete(c, bio);
+		else if (mc_bio_discard(bio))
+			mc_discard_complete(c, bio);
 		else
 			mc_wb_complete(c, bio);
 	}
@@ -676,7 +881,7 @@ static int mc_map_flush(struct mc_target *mc, struct bio *bio)
 /**
  * mc_io_map - .map: hand @bio to the controller in charge of its LU
  * @mc: the target
- * @bio: a read, a write or an empty flush
+ * @bio: a read, a write, a discard, a write-zeroes or an empty flush
  *
  * Return: a DM_MAPIO_* code.
  */
@@ -687,7 +892,8 @@ int mc_io_map(struct mc_target *mc, struct bio *bio)
 
 	if (unlikely(op_is_flush(bio->bi_opf) && !bio_sectors(bio)))
 		return mc_map_flush(mc, bio);
-	if (unlikely(bio_op(bio) != REQ_OP_READ && bio_op(bio) != REQ_OP_WRITE))
+	if (unlikely(bio_op(bio) != REQ_OP_READ && bio_op(bio) != REQ_OP_WRITE &&
+		     !mc_bio_discard(bio)))
 		return DM_MAPIO_KILL;
 
 	sector = dm_target_offset(mc->ti, bio->bi_iter.bi_sector);
@@ -725,6 +931,8 @@ void mc_io_start(struct mc_target *mc, struct bio *bio)
 	io->status = BLK_STS_OK;
 	io->redrive = false;
 	io->iter = bio->bi_iter;
+	io->cursor = 0;
+	INIT_LIST_HEAD(&io->discard);
 	io->fua = bio->bi_opf & REQ_FUA;
 	io->wt = false;
 	if (bio_data_dir(bio) == WRITE) {

@@ -163,6 +163,8 @@ MC_STAT_ATTR(destaged);
 MC_STAT_ATTR(mirror_acquired);
 MC_STAT_ATTR(mirror_released);
 MC_STAT_ATTR(nch_copies);
+MC_STAT_ATTR(discards);
+MC_STAT_ATTR(discarded);
 
 static ssize_t ctrl_show_writeback_high(struct kobject *kobj, char *buf)
 {
@@ -320,6 +322,8 @@ static struct attribute *mc_ctrl_attrs[] = {
 	&ctrl_attr_mirror_acquired.attr,
 	&ctrl_attr_mirror_released.attr,
 	&ctrl_attr_nch_copies.attr,
+	&ctrl_attr_discards.attr,
+	&ctrl_attr_discarded.attr,
 	&ctrl_attr_fail.attr,
 	&ctrl_attr_inject_torn_copy.attr,
 	&ctrl_attr_recover.attr,

@@ -87,7 +87,8 @@ static int mc_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ti->private = mc;
 	ti->num_flush_bios = mc->nr_luns;
 	ti->flush_supported = true;
-	ti->num_discard_bios = 0;
+	ti->num_discard_bios = 1;	/* advertised when every LU has them */
+	ti->num_write_zeroes_bios = 1;
 	ti->per_io_data_size = sizeof(struct mc_io);
 	return 0;
 bad:
@@ -315,6 +316,15 @@ static void mc_io_hints(struct dm_target *ti, struct queue_limits *limits)
 	limits->logical_block_size = PAGE_SIZE;
 	limits->physical_block_size = PAGE_SIZE;
 	mc_limits_io_min(limits, PAGE_SIZE);
+	/* Discards are split in whole pages, as .map requires. */
+	limits->discard_granularity = max_t(unsigned int, PAGE_SIZE,
+					    limits->discard_granularity);
+	limits->max_discard_sectors = round_down(limits->max_discard_sectors,
+						 MC_PAGE_SECTORS);
+	limits->max_hw_discard_sectors =
+		round_down(limits->max_hw_discard_sectors, MC_PAGE_SECTORS);
+	limits->max_write_zeroes_sectors =
+		round_down(limits->max_write_zeroes_sectors, MC_PAGE_SECTORS);
 }
 
 /*
@@ -357,7 +367,7 @@ static void mc_resume(struct dm_target *ti)
 
 static struct target_type mc_target_type = {
 	.name = "mirrorcache",
-	.version = {1, 2, 0},
+	.version = {1, 3, 0},
 	.module = THIS_MODULE,
 	.ctr = mc_ctr,
 	.dtr = mc_dtr,

@@ -343,9 +343,14 @@ void mc_wb_complete(struct mc_ctrl *c, struct bio *bio)
 static int mc_wb_flushed(struct mc_ctrl *c, unsigned int lun, u64 seq)
 {
 	struct mc_pmeta *m;
+	struct mc_io *d;
 	int r = 1;
 	u32 p;
 
+	/* A discard that dropped such a write must be on the LU first. */
+	list_for_each_entry(d, &c->discards, discard)
+		if (d->lun->id == lun && d->flush_seq <= seq)
+			return 0;
 	for (p = 0; p < c->nr_pages; p++) {
 		m = &c->meta[p];
 		if (m->state != MC_CBE_DIRTY || m->lun != lun ||

@@ -25,7 +25,7 @@ MODS="dm-mod dm-delay dm-flakey dm-writecache dm-cache dm-cache-smq dm-mirror
 	dm-log dm-region-hash brd null_blk ext4 xfs libnvdimm nd_pmem nfit
 	crc32c_generic crc32c-intel loop dm-log-writes"
 BINS="dmsetup fio mke2fs mkfs.ext4 e2fsck fsck.ext4 mkfs.xfs xfs_repair ndctl
-	blkid losetup"
+	blkid losetup blkdiscard fstrim fallocate"
 
 rm -rf "$STAGE"
 mkdir -p "$STAGE"/{bin,sbin,usr/bin,usr/sbin,lib,lib64,etc,proc,sys,dev,tmp,run,mnt,tests,lib/mc-mods}
