@@ -11,7 +11,9 @@
 # built .ko as build/deb/dm-mirrorcache-KVER.ko (for the VM: MC_KO=...);
 # for the other kernels with headers, that DKMS skipped them (no module);
 # then removes the package and checks that dkms lists nothing, the .ko
-# and the sources are gone and depmod no longer finds the module.
+# and the sources are gone and depmod no longer finds the module.  Last,
+# the module DKMS built for each kernel whose image is installed boots in
+# the VM on that kernel and runs the basic case (MC_PKG_VM=0 skips it).
 #
 # Prints PASS: pkg/NAME / FAIL: pkg/NAME (reason) lines (also in
 # build/check-pkg.log), ends with "N passed, N failed", exits non-zero on
@@ -173,6 +175,17 @@ left=$(ls -d "/usr/src/$NAME-$VER" "/var/lib/dkms/$NAME" 2>/dev/null | tr '\n' '
 st=$(dpkg-query -W -f='${Status}' "$PKG" 2>/dev/null)
 [ -z "$left" ] && ! echo "$st" | grep -q "ok installed"; rc=$?
 result removed-files "left: '$left', dpkg status '$st'"
+
+# --- the module DKMS built, booted in the VM on its kernel
+if [ "${MC_PKG_VM:-1}" = 1 ]; then
+	for k in $KVERS; do
+		[ -f "/boot/vmlinuz-$k" ] && [ -f "$OUT/$NAME-$k.ko" ] || continue
+		MC_KVER=$k MC_KO=$PWD/$OUT/$NAME-$k.ko bash scripts/vm/run.sh --tests basic \
+			> "build/check-pkg-vm-$k.log" 2>&1; rc=$?
+		grep -q '^PASS: vm/basic (' "build/check-pkg-vm-$k.log" && [ $rc = 0 ]; rc=$?
+		result "vm-basic/$k" "the DKMS module in the VM on $k: see build/check-pkg-vm-$k.log"
+	done
+fi
 
 p=$(grep -c '^PASS:' "$LOG")
 f=$(grep -c '^FAIL:' "$LOG")
