@@ -6,20 +6,24 @@
  *
  *   online --fail--> failed --recover--> recovering --> online
  *
- * Fail (claims 4, 5, 12, 13): the controller's cache memory is scrubbed
- * with a poison pattern at once, its node channel, work and LU I/O are
- * fenced, the bios it held run again through the survivor, the survivor
- * relinks the valid pages of its mirror area into its own hash as dirty
- * pages (the newest copy of each block wins) and takes charge of the failed
- * controller's LUs.  The survivor then has no partner: it destages all
+ * Fail (claims 4, 5, 12, 13): the controller is marked failed, its node
+ * channel, work and LU I/O are fenced, the bios it held run again through
+ * the survivor, the survivor relinks the valid pages of its mirror area
+ * into its own hash as dirty pages (the newest copy of each block wins) and
+ * takes charge of the failed controller's LUs.  Only that runs while new
+ * I/O is held, so the hold grows with the mirror area, not with the cache:
+ * the failed controller's memory is scrubbed with a poison pattern after
+ * I/O resumes, and its tables are rebuilt when it recovers (nothing reads
+ * the tables of a controller that is not up).  The survivor then has no partner: it destages all
  * dirty pages at once and, with degraded_writes writethrough, completes a
  * write only when it is on the LU.
  *
- * Recover (seed 004): the survivor destages while writes are write-through
- * and I/O goes on; then, with new bios held for a short stall, the last
- * dirty pages are destaged, the restarted controller gets an empty cache,
+ * Recover (seed 004): the restarted controller gets an empty cache; the
+ * survivor destages while writes are write-through and I/O goes on; then,
+ * with new bios held for a short stall, the last dirty pages are destaged,
  * both mirror management tables are rebuilt from a new size notification,
- * and each LU returns to its default owner.
+ * and each LU returns to its default owner.  The survivor's clean pages of
+ * those LUs are dropped after I/O resumes.
  *
  * While a failover or the final step of a recovery runs, the target is
  * "frozen": .map and the re-drive of interrupted bios hold bios on
@@ -33,6 +37,7 @@
 
 #define MC_POISON		0xdeadc0deU
 #define MC_FAILBACK_WAIT	(10 * HZ)	/* write-through destage phase */
+#define MC_PURGE_CHUNK		1024		/* pages per hold of the lock */
 
 /* ---- fail ---- */
 
@@ -147,12 +152,16 @@ static int mc_relink_one(struct mc_ctrl *s, u32 m, struct mc_failover *fo)
  */
 static void mc_degrade(struct mc_ctrl *s, struct mc_failover *fo)
 {
-	u32 m, p;
+	u32 m;
 
+	/*
+	 * The mirror pages the survivor's own dirty pages name are in the
+	 * failed memory.  They are left as they are: a solo controller
+	 * releases no mirror page (mc_mirror_put()), and before it is online
+	 * again the failback destages every page, which clears them.
+	 */
 	mc_ctrl_set_state(s, MC_CTRL_SOLO);
 	spin_lock(&s->lock);
-	for (p = 0; p < s->rw_pages; p++)
-		s->meta[p].mirror = MC_CBE_NO_MIRROR;
 	for (m = 0; m < s->mirror_pages; m++)
 		fo->relinked += mc_relink_one(s, m, fo);
 	s->relinked_left = fo->relinked;
@@ -208,12 +217,8 @@ int mc_fail_ctrl(struct mc_target *mc, unsigned int id)
 
 	/* The failure itself: from here on the memory is gone. */
 	mc_ctrl_set_state(f, MC_CTRL_FAILED);	/* a drain of @f ends */
-	mc_ctrl_scrub(f);
-
 	mc_fence(f);
 	mc_take_bios(mc, f);
-	mc_ctrl_reset_tables(f);
-	mc_ctrl_scrub(f);
 	mc_degrade(s, &fo);
 	for (i = 0; i < mc->nr_luns; i++) {
 		if (mc->luns[i].owner == f->id) {
@@ -222,9 +227,10 @@ int mc_fail_ctrl(struct mc_target *mc, unsigned int id)
 		}
 	}
 	mc_io_thaw(mc);
-	mc_wb_start(s);
-
 	fo.stall_us = ktime_us_delta(ktime_get(), t0);
+	mc_wb_start(s);
+	mc_ctrl_scrub(f);	/* nothing uses @f's memory any more */
+
 	mc->fo = fo;
 	mc->failovers++;
 	mc->relinked_total += fo.relinked;
@@ -286,7 +292,12 @@ static void mc_recover_abort(struct mc_target *mc, struct mc_ctrl *f,
 	dm_table_event(mc->ti->table);
 }
 
-/* Drop the survivor's clean pages of the LUs that go back to @id. */
+/*
+ * Drop the survivor's clean pages of the LUs that went back to @id, a
+ * chunk per hold of its lock.  I/O runs: the survivor no longer serves
+ * those LUs, and no failover can give them back to it before this ends
+ * (the caller holds state_lock).
+ */
 static void mc_purge_luns(struct mc_ctrl *s, unsigned int id)
 {
 	struct mc_target *mc = s->mc;
@@ -295,6 +306,11 @@ static void mc_purge_luns(struct mc_ctrl *s, unsigned int id)
 
 	spin_lock(&s->lock);
 	for (p = 0; p < s->rw_pages; p++) {
+		if (!(p % MC_PURGE_CHUNK) && p) {
+			spin_unlock(&s->lock);
+			cond_resched();
+			spin_lock(&s->lock);
+		}
 		m = &s->meta[p];
 		if (m->state != MC_CBE_CLEAN || !mc_hash_contains(&s->hash, p) ||
 		    mc->luns[m->lun].default_owner != id)
@@ -310,14 +326,27 @@ static void mc_purge_luns(struct mc_ctrl *s, unsigned int id)
 }
 
 
-/* Restart @f with an empty cache and rebuild the pair's mirror tables. */
-static void mc_restart(struct mc_ctrl *f, struct mc_ctrl *s)
+/*
+ * Give recovering controller @f an empty cache, before the failback holds
+ * any I/O: nothing reads the tables of a controller that is not up.
+ */
+static void mc_renew(struct mc_ctrl *f)
 {
 	unsigned int i;
 
-	for (i = 0; i < f->nr_pages; i++)
+	for (i = 0; i < f->nr_pages; i++) {
 		clear_highpage(f->pages[i]);
+		if (!(i % 1024))
+			cond_resched();
+	}
+	spin_lock(&f->lock);	/* readers that saw @f up are gone */
+	spin_unlock(&f->lock);
 	mc_ctrl_reset_tables(f);
+}
+
+/* Rebuild the pair's mirror tables; @f has an empty cache. */
+static void mc_restart(struct mc_ctrl *f, struct mc_ctrl *s)
+{
 	spin_lock(&s->lock);
 	memset(s->mirror_cbe, 0, s->mirror_pages * sizeof(*s->mirror_cbe));
 	s->relinked_left = 0;
@@ -353,6 +382,7 @@ int mc_recover_ctrl(struct mc_target *mc, unsigned int id)
 	if (r)
 		goto out;
 	mc_ctrl_set_state(f, MC_CTRL_RECOVERING);
+	mc_renew(f);
 	dm_table_event(mc->ti->table);
 
 	/* Phase 1 (seed 004): destage with write-through, I/O goes on. */
@@ -380,12 +410,12 @@ int mc_recover_ctrl(struct mc_target *mc, unsigned int id)
 			luns++;
 		}
 	}
-	mc_purge_luns(s, f->id);
 	mc_io_thaw(mc);
+	mc->failback_stall_us = ktime_us_delta(ktime_get(), t0);
+	mc_purge_luns(s, f->id);
 
 	mc->failback_phase = MC_FB_NONE;
 	mc->failbacks++;
-	mc->failback_stall_us = ktime_us_delta(ktime_get(), t0);
 	DMINFO("ctrl%u recovered: %u LUs failed back, I/O held %llu us",
 	       f->id, luns, mc->failback_stall_us);
 	dm_table_event(mc->ti->table);

@@ -111,7 +111,10 @@ static ssize_t ctrl_show_list(struct kobject *kobj, char *buf, u8 list)
 	u32 n;
 
 	spin_lock(&c->lock);
-	n = mc_list_count(&c->lists, list);
+	if (mc_state_up(c->state))
+		n = mc_list_count(&c->lists, list);
+	else	/* no tables: an empty cache */
+		n = list == MC_L_FREE ? c->rw_pages : 0;
 	spin_unlock(&c->lock);
 	return sysfs_emit(buf, "%u\n", n);
 }

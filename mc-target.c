@@ -153,8 +153,13 @@ static unsigned int mc_emit_ctrl(struct mc_ctrl *c, char *result,
 	u32 dirty, free, used;
 
 	spin_lock(&c->lock);
-	dirty = mc_list_count(&c->lists, MC_L_DIRTY) + c->wb_inflight;
-	free = mc_list_count(&c->lists, MC_L_FREE);
+	if (mc_state_up(c->state)) {
+		dirty = mc_list_count(&c->lists, MC_L_DIRTY) + c->wb_inflight;
+		free = mc_list_count(&c->lists, MC_L_FREE);
+	} else {	/* no tables (mc-fail.c): an empty cache */
+		dirty = 0;
+		free = c->rw_pages;
+	}
 	spin_unlock(&c->lock);
 	spin_lock(&c->mmt_lock);
 	used = c->mmt.nr_pages - c->mmt.nr_free;

@@ -51,13 +51,17 @@ static u32 __mc_dirty_pages(struct mc_ctrl *c)
 	return mc_list_count(&c->lists, MC_L_DIRTY) + c->wb_inflight;
 }
 
-/* Every dirty page, held ones included. */
+/*
+ * Every dirty page, held ones included.  The tables of a controller that
+ * is not up are stale or being rebuilt (mc-fail.c): they hold nothing.
+ */
 u32 mc_dirty_pages(struct mc_ctrl *c)
 {
-	u32 n;
+	u32 n = 0;
 
 	spin_lock(&c->lock);
-	n = __mc_dirty_pages(c) + mc_list_count(&c->lists, MC_L_HELD);
+	if (mc_state_up(c->state))
+		n = __mc_dirty_pages(c) + mc_list_count(&c->lists, MC_L_HELD);
 	spin_unlock(&c->lock);
 	return n;
 }
@@ -72,9 +76,12 @@ u32 mc_held_pages(struct mc_ctrl *c, unsigned int lun)
 	u32 n = 0, p;
 
 	spin_lock(&c->lock);
+	if (!mc_state_up(c->state))
+		goto out;	/* no tables */
 	for (p = mc_list_first(&c->lists, MC_L_HELD); p != MC_LIST_NIL;
 	     p = mc_list_next(&c->lists, p))
 		n += c->meta[p].lun == lun;
+out:
 	spin_unlock(&c->lock);
 	return n;
 }
@@ -82,10 +89,11 @@ u32 mc_held_pages(struct mc_ctrl *c, unsigned int lun)
 /* Dirty pages not yet tried or under write-back (held ones excluded). */
 static u32 mc_dirty_unheld(struct mc_ctrl *c)
 {
-	u32 n;
+	u32 n = 0;
 
 	spin_lock(&c->lock);
-	n = __mc_dirty_pages(c);
+	if (mc_state_up(c->state))
+		n = __mc_dirty_pages(c);
 	spin_unlock(&c->lock);
 	return n;
 }
@@ -93,10 +101,11 @@ static u32 mc_dirty_unheld(struct mc_ctrl *c)
 /* Should write-back take another batch?  c->lock held. */
 static bool mc_wb_needed(struct mc_ctrl *c)
 {
-	u32 dirty = __mc_dirty_pages(c);
+	u32 dirty;
 
 	if (!mc_state_up(c->state))
-		return false;
+		return false;	/* no tables */
+	dirty = __mc_dirty_pages(c);
 	if (mc_ctrl_solo(c) && mc_list_count(&c->lists, MC_L_DIRTY))
 		return true;	/* unprotected: destage at once */
 
