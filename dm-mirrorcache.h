@@ -205,7 +205,10 @@ struct mc_stats {
  * @lists: free list, clean LRU, dirty list
  * @seq: last write sequence number handed out
  * @parked: bios waiting for a page, a mirror page or a fill
- * @flushes: bios waiting for write-back up to their sequence number
+ * @flushes: bios waiting for write-back up to their sequence number, in
+ *	arrival order
+ * @fl_dirty: per LU, the dirty pages (held and under write-back included)
+ * @fl_attr: per LU, the dirty pages a waiting flush counts (mc-wb.c)
  * @discards: discards and write-zeroes started on this controller and not
  *	yet completed by their LU (struct mc_io->discard); writes and fills
  *	of the pages they cover wait (mc-io.c)
@@ -258,6 +261,8 @@ struct mc_ctrl {
 	u64 seq;
 	struct bio_list parked;
 	struct bio_list flushes;
+	u32 fl_dirty[MC_MAX_LUNS];
+	u32 fl_attr[MC_MAX_LUNS];
 	struct list_head discards;
 	unsigned int wb_inflight;
 	unsigned int wb_drain;
@@ -310,6 +315,8 @@ struct mc_ctrl {
  * @flush_seq: for flushes and FUA writes: destage up to this sequence;
  *	for a discard, the oldest write among the dirty pages it dropped
  *	(U64_MAX: none), which flushes wait for until the LU has the discard
+ * @fl_pages: for a waiting flush, the dirty pages of its LU it waits for
+ *	that no earlier waiting flush waits for (mc-wb.c)
  * @discard: a discard or write-zeroes: entry in mc_ctrl->discards from its
  *	first step until its LU completes it
  * @cursor: a discard's position: the next page of the range, or of the
@@ -331,6 +338,7 @@ struct mc_io {
 	blk_status_t status;
 	struct bvec_iter iter;
 	u64 flush_seq;
+	u32 fl_pages;
 	struct list_head discard;
 	u32 cursor;
 	bool redrive;
@@ -596,6 +604,9 @@ void mc_wb_flush(struct mc_ctrl *c, struct bio *bio);
 void mc_wb_check_flushes(struct mc_ctrl *c);
 u32 mc_wb_drain(struct mc_ctrl *c);
 void mc_wb_through(struct mc_ctrl *c, struct mc_io *io, u32 p);
+void mc_wb_dirtied(struct mc_ctrl *c, struct mc_pmeta *m);
+void mc_wb_cleaned(struct mc_ctrl *c, struct mc_pmeta *m);
+void mc_wb_check_counts(struct mc_ctrl *c);
 u32 mc_dirty_pages(struct mc_ctrl *c);
 u32 mc_held_pages(struct mc_ctrl *c, unsigned int lun);
 

@@ -195,6 +195,8 @@ void mc_ctrl_reset_tables(struct mc_ctrl *c)
 	c->wb_inflight = 0;
 	c->wb_retry = 0;
 	c->wb_active = false;
+	memset(c->fl_dirty, 0, sizeof(c->fl_dirty));
+	memset(c->fl_attr, 0, sizeof(c->fl_attr));
 	INIT_LIST_HEAD(&c->discards);	/* a failed controller's: re-driven */
 	for (i = 0; i < c->nr_pages; i++) {
 		c->meta[i].mirror = MC_CBE_NO_MIRROR;

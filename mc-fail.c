@@ -128,6 +128,7 @@ static int mc_relink_one(struct mc_ctrl *s, u32 m, struct mc_failover *fo)
 		}
 		mc_hash_remove(&s->hash, q);
 		mc_list_del(&s->lists, MC_L_DIRTY, q);
+		mc_wb_cleaned(s, &s->meta[q]);
 		s->meta[q] = (struct mc_pmeta) { .mirror = MC_CBE_NO_MIRROR };
 		fo->superseded++;
 		fo->relinked--;
@@ -141,6 +142,7 @@ static int mc_relink_one(struct mc_ctrl *s, u32 m, struct mc_failover *fo)
 	};
 	mc_hash_insert(&s->hash, p, key);
 	mc_list_add_tail(&s->lists, MC_L_DIRTY, p);
+	mc_wb_dirtied(s, &s->meta[p]);
 	return 1;
 }
 

@@ -298,6 +298,7 @@ static void mc_dirty_page(struct mc_ctrl *c, u32 p, struct mc_cbe *cbe)
 			mc_list_del(&c->lists, MC_L_CLEAN, p);
 		m->state = MC_CBE_DIRTY;
 		m->dirty_since = c->seq;
+		mc_wb_dirtied(c, m);
 		mc_list_add_tail(&c->lists, MC_L_DIRTY, p);
 	}
 	m->seq = c->seq;
@@ -452,8 +453,10 @@ static u32 mc_discard_drop(struct mc_ctrl *c, struct mc_io *io, u32 p)
 	u8 list = mc_list_of(&c->lists, p);
 	u32 mirror = m->mirror;
 
-	if (m->state == MC_CBE_DIRTY)
+	if (m->state == MC_CBE_DIRTY) {
 		io->flush_seq = min(io->flush_seq, m->dirty_since);
+		mc_wb_cleaned(c, m);
+	}
 	mc_hash_remove(&c->hash, p);
 	if (list != MC_LIST_NONE)
 		mc_list_del(&c->lists, list, p);

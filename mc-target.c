@@ -116,10 +116,14 @@ static void mc_dtr(struct dm_target *ti)
 {
 	struct mc_target *mc = ti->private;
 	u32 held = mc_drain(mc);
+	unsigned int i;
 
 	if (held)
 		DMERR("removing the device drops %u dirty pages that could not be written to their LUs",
 		      held);
+	for (i = 0; i < MC_NR_CTRL && !held; i++)
+		if (mc_ctrl_up(&mc->ctrl[i]))
+			mc_wb_check_counts(&mc->ctrl[i]);
 	mc_sysfs_unregister(mc);
 	mc_free(mc);
 }

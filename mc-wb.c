@@ -24,6 +24,16 @@
  * on to the LU so that the LU's own volatile cache is flushed; it fails when
  * any of those writes sits on the held list.  FUA and write-through writes
  * destage their own pages (mc_wb_through()).
+ *
+ * Flush tracking costs O(1) per page, not a scan of the cache: the waiting
+ * flushes of an LU split its dirty pages into buckets.  A dirty page
+ * belongs to the first waiting flush of its LU whose sequence number is not
+ * older than the page's oldest write not yet on the LU (dirty_since), or to
+ * none.  A flush that arrives takes every dirty page of its LU that no
+ * waiting flush counts (fl_dirty - fl_attr); a page that becomes clean, or
+ * whose dirty_since moves on, leaves its bucket (a walk of the waiting
+ * flushes, which are few).  A flush is done when its bucket and those of
+ * the earlier flushes of its LU are empty.
  */
 #include <linux/bio.h>
 #include <linux/sort.h>
@@ -96,6 +106,94 @@ static u32 mc_dirty_unheld(struct mc_ctrl *c)
 		n = __mc_dirty_pages(c);
 	spin_unlock(&c->lock);
 	return n;
+}
+
+/* ---- flush accounting (see the top of this file) ---- */
+
+/*
+ * The waiting flush of LU @lun that counts a dirty page whose oldest write
+ * not on the LU has sequence number @since, or NULL.  c->lock held.
+ */
+static struct mc_io *mc_wb_bucket(struct mc_ctrl *c, unsigned int lun,
+				  u64 since)
+{
+	struct mc_io *io;
+	struct bio *bio;
+
+	bio_list_for_each(bio, &c->flushes) {
+		io = mc_io_of(bio);
+		if (io->lun->id == lun && io->flush_seq >= since)
+			return io;
+	}
+	return NULL;
+}
+
+/* Page @m leaves its bucket.  c->lock held. */
+static void mc_wb_unbucket(struct mc_ctrl *c, struct mc_pmeta *m)
+{
+	struct mc_io *f = mc_wb_bucket(c, m->lun, m->dirty_since);
+
+	if (f && !WARN_ON_ONCE(!f->fl_pages || !c->fl_attr[m->lun])) {
+		f->fl_pages--;
+		c->fl_attr[m->lun]--;
+	}
+}
+
+/**
+ * mc_wb_dirtied - page @m became dirty; c->lock held
+ * @c: the controller
+ * @m: the page; its dirty_since is newer than every waiting flush
+ */
+void mc_wb_dirtied(struct mc_ctrl *c, struct mc_pmeta *m)
+{
+	c->fl_dirty[m->lun]++;
+}
+
+/**
+ * mc_wb_cleaned - dirty page @m is dirty no more (destaged or dropped)
+ * @c: the controller; c->lock held
+ * @m: the page, its lun and dirty_since still set
+ */
+void mc_wb_cleaned(struct mc_ctrl *c, struct mc_pmeta *m)
+{
+	mc_wb_unbucket(c, m);
+	if (!WARN_ON_ONCE(!c->fl_dirty[m->lun]))
+		c->fl_dirty[m->lun]--;
+}
+
+/* The oldest write of dirty page @m not on the LU is now @since. */
+static void mc_wb_redirtied(struct mc_ctrl *c, struct mc_pmeta *m, u64 since)
+{
+	struct mc_io *f;
+
+	mc_wb_unbucket(c, m);
+	m->dirty_since = since;
+	f = mc_wb_bucket(c, m->lun, since);
+	if (f) {
+		f->fl_pages++;
+		c->fl_attr[m->lun]++;
+	}
+}
+
+/**
+ * mc_wb_check_counts - check the flush counts against the pages (O(cache):
+ *	for the destructor, after the last drain)
+ * @c: an online controller no bio uses
+ */
+void mc_wb_check_counts(struct mc_ctrl *c)
+{
+	u32 n[MC_MAX_LUNS] = { 0 }, p, i;
+
+	spin_lock(&c->lock);
+	for (p = 0; p < c->nr_pages; p++)
+		if (c->meta[p].state == MC_CBE_DIRTY &&
+		    mc_hash_contains(&c->hash, p))
+			n[c->meta[p].lun]++;
+	for (i = 0; i < c->mc->nr_luns; i++)
+		WARN_ONCE(n[i] != c->fl_dirty[i] || c->fl_attr[i],
+			  "ctrl%u LU %u: %u dirty pages, %u counted, %u in flushes",
+			  c->id, i, n[i], c->fl_dirty[i], c->fl_attr[i]);
+	spin_unlock(&c->lock);
 }
 
 /* Should write-back take another batch?  c->lock held. */
@@ -263,6 +361,7 @@ static u32 mc_wb_page_done(struct mc_ctrl *c, u32 p, bool ok)
 	m->flags &= ~MC_PF_WB;
 	c->wb_inflight--;
 	if (ok && m->seq == m->wb_seq && !m->busy) {
+		mc_wb_cleaned(c, m);
 		mirror = m->mirror;
 		m->mirror = MC_CBE_NO_MIRROR;
 		if (m->flags & MC_PF_RELINKED) {
@@ -278,7 +377,7 @@ static u32 mc_wb_page_done(struct mc_ctrl *c, u32 p, bool ok)
 		return mirror;
 	}
 	if (ok) {	/* a newer write arrived; the LU has up to wb_seq */
-		m->dirty_since = m->wb_seq + 1;
+		mc_wb_redirtied(c, m, m->wb_seq + 1);
 		mc_list_add_tail(&c->lists, MC_L_DIRTY, p);
 	} else {
 		mc_list_add_tail(&c->lists, MC_L_HELD, p);
@@ -345,31 +444,30 @@ void mc_wb_complete(struct mc_ctrl *c, struct bio *bio)
 /* ---- flush ---- */
 
 /*
- * Is every write of LU @lun up to sequence number @seq on the LU?
- * Returns 1 when it is, 0 while some are still to be destaged, and -EIO
- * when one of them is held after a failed destage.  c->lock held.
+ * Is every write of the LU of flush @io acknowledged before it on the LU?
+ * The earlier flushes of the LU are done.  Returns 1 when it is, 0 while
+ * some are still to be destaged, and -EIO when one of them is held after a
+ * failed destage (a walk of the held list, empty but after LU errors).
+ * c->lock held.
  */
-static int mc_wb_flushed(struct mc_ctrl *c, unsigned int lun, u64 seq)
+static int mc_wb_flushed(struct mc_ctrl *c, struct mc_io *io)
 {
-	struct mc_pmeta *m;
+	unsigned int lun = io->lun->id;
 	struct mc_io *d;
-	int r = 1;
 	u32 p;
 
 	/* A discard that dropped such a write must be on the LU first. */
 	list_for_each_entry(d, &c->discards, discard)
-		if (d->lun->id == lun && d->flush_seq <= seq)
+		if (d->lun->id == lun && d->flush_seq <= io->flush_seq)
 			return 0;
-	for (p = 0; p < c->nr_pages; p++) {
-		m = &c->meta[p];
-		if (m->state != MC_CBE_DIRTY || m->lun != lun ||
-		    m->dirty_since > seq)
-			continue;
-		if (mc_list_of(&c->lists, p) == MC_L_HELD)
+	if (!io->fl_pages)
+		return 1;
+	for (p = mc_list_first(&c->lists, MC_L_HELD); p != MC_LIST_NIL;
+	     p = mc_list_next(&c->lists, p))
+		if (c->meta[p].lun == lun &&
+		    c->meta[p].dirty_since <= io->flush_seq)
 			return -EIO;
-		r = 0;
-	}
-	return r;
+	return 0;
 }
 
 /**
@@ -389,6 +487,9 @@ void mc_wb_flush(struct mc_ctrl *c, struct bio *bio)
 		return;
 	}
 	io->flush_seq = c->seq;
+	/* Its bucket: every dirty page of its LU no waiting flush counts. */
+	io->fl_pages = c->fl_dirty[io->lun->id] - c->fl_attr[io->lun->id];
+	c->fl_attr[io->lun->id] = c->fl_dirty[io->lun->id];
 	bio_list_add(&c->flushes, bio);
 	spin_unlock(&c->lock);
 	mc_kick(c);
@@ -412,27 +513,40 @@ static void mc_wb_flush_done(struct mc_ctrl *c, struct bio *bio, int r)
  * @c: the controller
  *
  * A flush whose writes include a held page (its LU failed a destage)
- * completes with an error instead of waiting for the LU to come back.
+ * completes with an error instead of waiting for the LU to come back; the
+ * pages it counted go to the next waiting flush of its LU.  A flush waits
+ * while an earlier one of its LU waits.
  */
 void mc_wb_check_flushes(struct mc_ctrl *c)
 {
 	struct bio_list wait = BIO_EMPTY_LIST, ready = BIO_EMPTY_LIST;
+	DECLARE_BITMAP(blocked, MC_MAX_LUNS);
+	u32 carry[MC_MAX_LUNS] = { 0 };
+	unsigned int lun;
 	struct bio *bio;
 	int r;
 
+	bitmap_zero(blocked, MC_MAX_LUNS);
 	spin_lock(&c->lock);
 	while ((bio = bio_list_pop(&c->flushes))) {
 		struct mc_io *io = mc_io_of(bio);
 
-		r = mc_wb_flushed(c, io->lun->id, io->flush_seq);
+		lun = io->lun->id;
+		io->fl_pages += carry[lun];
+		carry[lun] = 0;
+		r = test_bit(lun, blocked) ? 0 : mc_wb_flushed(c, io);
 		if (!r) {
+			__set_bit(lun, blocked);
 			bio_list_add(&wait, bio);
 			continue;
 		}
+		carry[lun] = io->fl_pages;	/* 0 unless it failed */
 		io->status = r < 0 ? BLK_STS_IOERR : BLK_STS_OK;
 		bio_list_add(&ready, bio);
 	}
 	c->flushes = wait;
+	for (lun = 0; lun < c->mc->nr_luns; lun++)
+		c->fl_attr[lun] -= carry[lun];	/* counted by no flush now */
 	spin_unlock(&c->lock);
 
 	while ((bio = bio_list_pop(&ready)))

@@ -58,6 +58,7 @@ lu_setup || { fail loop_setup; finish; }
 mc_create /dev/nullb0 $LU1 $((NS + S)) || fail create_mixed
 assert_eq "$(cat $Q/discard_max_bytes) $(cat $Q/write_zeroes_max_bytes)" "0 0" mixed_not_advertised
 dmsetup remove mc0
+rmmod null_blk || fail rmmod_null_blk	# later cases load it with their own parameters
 mc_create $LU0 $LU1 || { fail create; finish; }
 [ "$(cat $Q/discard_max_bytes)" -gt 0 ] && [ "$(cat $Q/write_zeroes_max_bytes)" -gt 0 ] &&
 	pass loop_advertised || fail loop_advertised "$(cat $Q/discard_max_bytes) $(cat $Q/write_zeroes_max_bytes)"
