@@ -139,5 +139,6 @@ MOD_OUT = *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers \
 	  lib/*.o lib/.*.cmd .tmp_versions .module-common.o
 clean:
 	-cd $(CURDIR) && rm -rf $(MOD_OUT)
+	-cd $(CURDIR)/tests/dma && rm -rf $(MOD_OUT)
 	-$(MAKE) -s -C tests/unit clean
 	if [ -d build ]; then find build -mindepth 1 -maxdepth 1 ! -name kernel-debug -exec rm -rf {} +; fi

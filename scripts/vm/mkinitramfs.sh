@@ -5,7 +5,9 @@
 #
 # Environment: MC_KVER (kernel version or series, scripts/kver.sh; default:
 # newest 6.1 Debian kernel),
-# MC_KO (the module, default ./dm-mirrorcache.ko), MC_EXTRA_DIR (copied to
+# MC_KO (the module, default ./dm-mirrorcache.ko), MC_TEST_DMA_KO (the
+# test DMA provider, default tests/dma/mc-test-dma.ko; left out when built
+# for another kernel), MC_EXTRA_DIR (copied to
 # /extra in the guest), MC_MODROOT (root of the kernel's modules, default /;
 # the debug kernel's is its modules_install staging directory).  Modules the
 # kernel has built in (modules.builtin, copied to the guest) get an empty
@@ -86,6 +88,11 @@ install -m 0755 scripts/mirrorcache-status "$STAGE/usr/bin/mirrorcache-status"
 
 # the project's module and test cases
 [ -f "$KO" ] && cp "$KO" "$STAGE/lib/dm-mirrorcache.ko"
+# the test-only DMA_MEMCPY provider (tests/dma/), when built for this kernel
+TDMA=${MC_TEST_DMA_KO:-$ROOT_DIR/tests/dma/mc-test-dma.ko}
+if [ -f "$TDMA" ] && [ "$(modinfo -F vermagic "$TDMA" | cut -d' ' -f1)" = "$KVER" ]; then
+	cp "$TDMA" "$STAGE/lib/mc-test-dma.ko"
+fi
 cp tests/vm/*.sh "$STAGE/tests/"
 [ -n "${MC_EXTRA_DIR:-}" ] && cp -r "$MC_EXTRA_DIR" "$STAGE/extra"
 

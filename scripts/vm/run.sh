@@ -66,7 +66,14 @@ if [ "$DEBUG" = 1 ]; then
 		make -s -C "$DKDIR" M="$MODDBG" modules > "$OUT/build-debug.log" 2>&1 || {
 			tail -20 "$OUT/build-debug.log"
 			echo "FAIL: vm/build (module build against the debug kernel failed)"; exit 1; }
+		mkdir -p "$MODDBG/tests-dma"
+		cp -p tests/dma/Kbuild tests/dma/*.c "$MODDBG/tests-dma/"
+		# Not fatal: a debug kernel without CONFIG_DMA_ENGINE fails
+		# the dma cases only ("cannot load /lib/mc-test-dma.ko").
+		make -s -C "$DKDIR" M="$MODDBG/tests-dma" modules >> "$OUT/build-debug.log" 2>&1 ||
+			echo "run.sh: the test DMA module did not build against the debug kernel (see $OUT/build-debug.log)"
 	fi
+	export MC_TEST_DMA_KO=$MODDBG/tests-dma/mc-test-dma.ko
 	export MC_KO=$MODDBG/dm-mirrorcache.ko MC_MODROOT=$ROOT_DIR/build/kernel-debug/modules
 	[ -f "$MC_KO" ] || { echo "run.sh: no $MC_KO (use --build)"; exit 1; }
 	# kasan_multi_shot: every KASAN report, not only the first of the boot.
@@ -84,6 +91,8 @@ else
 	if [ $BUILD = 1 ]; then
 		make -s -C "$ROOT_DIR" module KDIR="/lib/modules/$KVER/build" >/dev/null || {
 			echo "FAIL: vm/build (module build failed)"; exit 1; }
+		make -s -C "/lib/modules/$KVER/build" M="$ROOT_DIR/tests/dma" modules >/dev/null || {
+			echo "FAIL: vm/build (test DMA module build failed)"; exit 1; }
 	fi
 fi
 MC_KVER=$KVER bash scripts/vm/mkinitramfs.sh || exit 1

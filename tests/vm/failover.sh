@@ -3,7 +3,8 @@
 # relink of acknowledged dirty data, write-through while degraded, fio
 # write+verify across failures of either controller, repeated cycles under
 # load, and ext4 across a failure and a failback.  On the debug kernel
-# (MC_SLOW) the LUs are smaller and the repeated cycles fewer.
+# (MC_SLOW) the LUs are smaller and the repeated cycles fewer.  MC_ENGINE
+# sets copy_engine (failover_dma.sh: dma, with the test DMA provider).
 . /tests/lib.sh
 
 LU_KIB=32768				# 2 x 32 MiB
@@ -18,7 +19,7 @@ load_mod ext4
 S0=$(blockdev --getsz /dev/ram0)
 S1=$(blockdev --getsz /dev/ram1)
 L=$((S0 + S1))
-TABLE="0 $L mirrorcache 128 128 2 /dev/ram0 0 /dev/ram1 1"
+TABLE="0 $L mirrorcache 128 128 2 /dev/ram0 0 /dev/ram1 1${MC_ENGINE:+ 2 copy_engine $MC_ENGINE}"
 
 dmsetup create mc0 --table "$TABLE" || { fail create "create failed"; finish; }
 SYS=$(sysfs_dm mc0)/mirrorcache

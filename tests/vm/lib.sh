@@ -64,6 +64,28 @@ mc_load() {
 	[ -d /sys/module/dm_mirrorcache ] || insmod /lib/dm-mirrorcache.ko
 }
 
+# dma_load [params]: the test-only DMA_MEMCPY provider (tests/dma/); a case
+# that loads it unloads it at its end (dma_unload), or copy_engine auto in
+# later cases would pick its channels.
+dma_load() {
+	[ -d /sys/module/mc_test_dma ] || insmod /lib/mc-test-dma.ko "$@"
+}
+dma_unload() {
+	dmsetup remove_all >/dev/null 2>&1
+	! [ -d /sys/module/mc_test_dma ] || rmmod mc_test_dma
+}
+
+# with_dma <case>: run tests/vm/<case>.sh with copy_engine dma over the test
+# DMA provider, then unload the provider; exits with the case's status.
+with_dma() {
+	dma_load || { fail dma_provider "cannot load /lib/mc-test-dma.ko"; finish; }
+	MC_ENGINE=dma sh /tests/$1.sh
+	rc=$?
+	dma_unload && pass dma_provider_released || fail dma_provider_released "rmmod mc_test_dma failed"
+	[ $rc = 0 ] && finish
+	exit $rc
+}
+
 # sysfs_dm <name>: /sys/block/dm-N of a dm device
 sysfs_dm() {
 	for d in /sys/block/dm-*; do

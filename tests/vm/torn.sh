@@ -6,13 +6,14 @@
 # wrongly relinked; so the re-drive is held (inject_redrive_delay_ms) while
 # the block is read through the survivor: it must still hold the older
 # acknowledged data, and no relinked copy may have superseded another.
+# MC_ENGINE sets copy_engine (torn_dma.sh: dma).
 . /tests/lib.sh
 
 brd_setup 2 16384
 mc_load
 D=/sys/kernel/debug/dm-mirrorcache
 L=$(( $(blockdev --getsz /dev/ram0) + $(blockdev --getsz /dev/ram1) ))
-dmsetup create mc0 --table "0 $L mirrorcache 512 512 2 /dev/ram0 0 /dev/ram1 1" ||
+dmsetup create mc0 --table "0 $L mirrorcache 512 512 2 /dev/ram0 0 /dev/ram1 1${MC_ENGINE:+ 2 copy_engine $MC_ENGINE}" ||
 	{ fail create; finish; }
 SYS=$(sysfs_dm mc0)/mirrorcache
 dd if=/dev/urandom of=/tmp/t1 bs=4096 count=64 2>/dev/null
