@@ -3,16 +3,15 @@
 # relink of acknowledged dirty data, write-through while degraded, fio
 # write+verify across failures of either controller, repeated cycles under
 # load, and ext4 across a failure and a failback.  On the debug kernel
-# (MC_SLOW) the LUs are smaller and the repeated cycles fewer.  MC_ENGINE
-# sets copy_engine (failover_dma.sh: dma, with the test DMA provider).
+# (MC_SLOW) the LUs are smaller and the repeated cycles fewer; MC_SHORT
+# only makes the cycles fewer.  MC_ENGINE sets copy_engine
+# (failover_dma.sh: dma, with the test DMA provider, short).
 . /tests/lib.sh
 
 LU_KIB=32768				# 2 x 32 MiB
 CYCLES=10 OBJ_CYCLES=8
-if [ -n "${MC_SLOW:-}" ]; then
-	LU_KIB=8192
-	CYCLES=3 OBJ_CYCLES=2
-fi
+[ -n "${MC_SLOW:-}${MC_SHORT:-}" ] && CYCLES=3 OBJ_CYCLES=2
+[ -n "${MC_SLOW:-}" ] && LU_KIB=8192
 brd_setup 2 $LU_KIB
 mc_load
 load_mod ext4

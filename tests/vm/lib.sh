@@ -76,10 +76,11 @@ dma_unload() {
 }
 
 # with_dma <case>: run tests/vm/<case>.sh with copy_engine dma over the test
-# DMA provider, then unload the provider; exits with the case's status.
+# DMA provider (MC_SHORT: its shorter form, where it has one), then unload
+# the provider; exits with the case's status.
 with_dma() {
 	dma_load || { fail dma_provider "cannot load /lib/mc-test-dma.ko"; finish; }
-	MC_ENGINE=dma sh /tests/$1.sh
+	MC_ENGINE=dma MC_SHORT=1 sh /tests/$1.sh
 	rc=$?
 	dma_unload && pass dma_provider_released || fail dma_provider_released "rmmod mc_test_dma failed"
 	[ $rc = 0 ] && finish
