@@ -16,6 +16,8 @@ P=/sys/module/mc_test_dma/parameters
 S0=$(blockdev --getsz /dev/ram0)
 L=$((S0 + $(blockdev --getsz /dev/ram1)))
 TABLE="0 $L mirrorcache 512 512 2 /dev/ram0 0 /dev/ram1 1 2 copy_engine dma"
+WV_MB=$((L / 2048)) INFLIGHT_MB=16	# the debug kernel (MC_SLOW): 16 and 8
+[ -n "${MC_SLOW:-}" ] && WV_MB=16 INFLIGHT_MB=8
 copies() { echo $(( $(cat $SYS/ctrl0/nch_copies) + $(cat $SYS/ctrl1/nch_copies) )); }
 fio_wv() {	# fio_wv <tag> <offset MiB> <size MiB>: write + verify
 	fio --name=$1 --filename=/dev/mapper/mc0 --offset=$(($2 * 1048576)) --size=${3}M \
@@ -35,7 +37,7 @@ dmsetup create mc0 --table "$TABLE" || { fail create; finish; }
 SYS=$(sysfs_dm mc0)/mirrorcache
 assert_eq "$(cat $SYS/ctrl0/copy_engine) $(cat $SYS/ctrl1/copy_engine)" "dma dma" copy_engine_dma
 t0=$(cat $P/transfers)
-fio_wv both 0 $((L / 2048)) && pass fio_verify_dma || fail fio_verify_dma "$(tail -3 /tmp/fio-both.log)"
+fio_wv both 0 $WV_MB && pass fio_verify_dma || fail fio_verify_dma "$(tail -3 /tmp/fio-both.log)"
 assert_eq "$(( $(cat $P/transfers) - t0 ))" "$(copies)" every_copy_a_transfer
 [ "$(copies)" -gt 0 ] && pass copies_made || fail copies_made
 
@@ -58,8 +60,9 @@ assert_ok recover0 sh -c "echo 1 > $SYS/ctrl0/recover"
 
 # ---- a failure with transfers in flight ----
 echo 3000 > $P/delay_us
-fio_wv inflight 0 16 & fio=$!
-sleep 3
+fio_wv inflight 0 $INFLIGHT_MB & fio=$!
+sleep 2
+kill -0 $fio 2>/dev/null && pass fio_running_at_failure || fail fio_running_at_failure "fio ended first"
 echo 1 > $SYS/ctrl0/fail || fail fail_inflight
 wait $fio && pass fio_across_inflight_failure || fail fio_across_inflight_failure "$(tail -3 /tmp/fio-inflight.log)"
 echo 0 > $P/delay_us
