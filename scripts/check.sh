@@ -1,5 +1,6 @@
 #!/bin/bash
-# make check: unit tests, the W=1 module build, then every VM case.
+# make check: unit tests, the W=1 builds of the module and of the test DMA
+# provider (tests/dma/), then every VM case.
 # Collects every PASS:/FAIL: line and ends with "N passed, N failed".
 #
 # Environment: MC_KVER (the Debian kernel, a version or a series such as
@@ -29,19 +30,26 @@ stage unit make -s unit
 stage tools make -s -C tests/tools check
 
 KDIR=$(bash scripts/kdir.sh)
-echo "== build/module-W1 ($KDIR)"
-if make -s module W=1 KDIR="$KDIR" > build/build.log 2>&1; then
-	n=$(grep -c 'warning:' build/build.log)
-	if [ "$n" = 0 ]; then
-		echo "PASS: build/module-W1" | tee -a "$LOG"
+w1_build() {	# w1_build <name> <log> <make args...>: a warning-free W=1 build
+	local name=$1 log=$2 n
+	shift 2
+	echo "== build/$name ($KDIR)"
+	if make -s "$@" W=1 > "$log" 2>&1; then
+		n=$(grep -c 'warning:' "$log")
+		if [ "$n" = 0 ]; then
+			echo "PASS: build/$name" | tee -a "$LOG"
+		else
+			grep 'warning:' "$log"
+			echo "FAIL: build/$name ($n warnings)" | tee -a "$LOG"
+		fi
 	else
-		grep 'warning:' build/build.log
-		echo "FAIL: build/module-W1 ($n warnings)" | tee -a "$LOG"
+		tail -20 "$log"
+		echo "FAIL: build/$name (build failed)" | tee -a "$LOG"
 	fi
-else
-	tail -20 build/build.log
-	echo "FAIL: build/module-W1 (build failed)" | tee -a "$LOG"
-fi
+}
+w1_build module-W1 build/build.log module KDIR="$KDIR"
+# the test-only DMA provider the dma cases load (tests/dma/)
+w1_build test-dma-W1 build/build-test-dma.log -C "$KDIR" M="$PWD/tests/dma" modules
 
 # shellcheck disable=SC2086
 stage vm bash scripts/vm/run.sh --tests "$TESTS" ${MC_VM_ENV:+--env $MC_VM_ENV}
