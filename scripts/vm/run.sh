@@ -24,6 +24,15 @@ cd "$(dirname "$0")/../.."
 ROOT_DIR=$PWD
 OUT=$ROOT_DIR/build/vm
 mkdir -p "$OUT"
+# One VM at a time per tree: the initramfs, its staging directory and
+# console.log are shared, and a second run would replace them under the
+# first (seen: a soak's result spoiled by a test run beside it).  A second
+# run waits; the lock goes with this script's exit.
+exec 9> "$OUT/.lock"
+if ! flock -n 9; then
+	echo "run.sh: another VM run uses $OUT; waiting for it to end" >&2
+	flock 9
+fi
 
 DEBUG=${MC_DEBUG_KERNEL:-0}
 BUILD=0 MODE=tests TESTS=all TIMEOUT="" CASE_TIMEOUT=600 MEM=2048 SMP=2 NVDIMM=0 ENVS=""
