@@ -14,9 +14,9 @@
  * I/O is held, so the hold grows with the mirror area, not with the cache:
  * the failed controller's memory is scrubbed with a poison pattern after
  * I/O resumes, and its tables are rebuilt when it recovers (nothing reads
- * the tables of a controller that is not up).  The survivor then has no partner: it destages all
- * dirty pages at once and, with degraded_writes writethrough, completes a
- * write only when it is on the LU.
+ * the tables of a controller that is not up).  The survivor then has no
+ * partner: it destages all dirty pages at once and, with degraded_writes
+ * writethrough, completes a write only when it is on the LU.
  *
  * Recover (seed 004): the restarted controller gets an empty cache; the
  * survivor destages while writes are write-through and I/O goes on; then,
@@ -346,9 +346,16 @@ static void mc_renew(struct mc_ctrl *f)
 	mc_ctrl_reset_tables(f);
 }
 
-/* Rebuild the pair's mirror tables; @f has an empty cache. */
+/*
+ * Rebuild the pair's mirror tables; @f has an empty cache.  No bio is in
+ * the target, so no mirror copy is in flight: both CBE arrays are cleared
+ * here, @f's again because a copy of the survivor into @f's mirror area
+ * that was still running at the failure may have marked it after
+ * mc_renew() (O(mirror area), like the rest of the hold).
+ */
 static void mc_restart(struct mc_ctrl *f, struct mc_ctrl *s)
 {
+	memset(f->mirror_cbe, 0, f->mirror_pages * sizeof(*f->mirror_cbe));
 	spin_lock(&s->lock);
 	memset(s->mirror_cbe, 0, s->mirror_pages * sizeof(*s->mirror_cbe));
 	s->relinked_left = 0;
