@@ -36,6 +36,7 @@
  *   mc-io.c       admission (the failover gate), re-drive, the read and
  *                 write paths of a controller
  *   mc-fail.c     controller failure, degrade (relink), recovery, failback
+ *   mc-move.c     LU takeover and return on command (destage, instant)
  *   mc-args.c     table line parsing and canonical table printing
  *   mc-sysfs.c    /sys/block/dm-N/mirrorcache/
  *   mc-target.c   the target type: ctr/dtr, map, status, message, suspend
@@ -58,6 +59,7 @@
 #include "mc-wb.c"
 #include "mc-io.c"
 #include "mc-fail.c"
+#include "mc-move.c"
 #include "mc-args.c"
 #include "mc-sysfs.c"
 #include "mc-target.c"

@@ -125,6 +125,7 @@ extern u32 mc_inject_admit_delay_ms;
 extern u32 mc_inject_failback_hold_ms;
 extern u32 mc_inject_redrive_delay_ms;
 extern u32 mc_inject_discard_delay_ms;
+extern u32 mc_inject_takeover_hold_ms;
 
 /* Lists of read/write-area pages (struct mc_lists ids). */
 enum {
@@ -132,6 +133,9 @@ enum {
 	MC_L_CLEAN,		/* clean, LRU order: head is evicted first */
 	MC_L_DIRTY,		/* dirty, not under write-back */
 	MC_L_HELD,		/* dirty, its destage failed: kept until a retry */
+	MC_L_BACKUP,		/* dirty, of an LU an instant takeover moved away:
+				 * the second copy of a page the new owner
+				 * relinked; never destaged (mc-move.c) */
 };
 
 /* struct mc_pmeta flags */
@@ -216,6 +220,11 @@ struct mc_stats {
  * @wb_drain: drains waiting: destage everything (suspend, flush message)
  * @wb_retry: pages a retry moved back from the held list, destaged
  *	whatever the watermarks
+ * @wb_lu_inflight: per LU, pages under write-back
+ * @wb_lu_drain: LUs whose dirty pages write-back destages whatever the
+ *	watermarks (a destage takeover, mc-move.c)
+ * @wb_lu_stop: LUs whose pages write-back leaves alone (the switch of an
+ *	instant takeover)
  * @wb_high: start write-back above this many dirty pages
  * @wb_low: stop write-back at this many dirty pages
  * @wb_wait: woken when write-back completes
@@ -267,6 +276,9 @@ struct mc_ctrl {
 	unsigned int wb_inflight;
 	unsigned int wb_drain;
 	unsigned int wb_retry;
+	u32 wb_lu_inflight[MC_MAX_LUNS];
+	DECLARE_BITMAP(wb_lu_drain, MC_MAX_LUNS);
+	DECLARE_BITMAP(wb_lu_stop, MC_MAX_LUNS);
 	unsigned int wb_high;
 	unsigned int wb_low;
 	wait_queue_head_t wb_wait;
@@ -373,6 +385,21 @@ static inline struct mc_lbio *mc_lbio_of(struct bio *bio)
  * @error: errno of the last failed destage while the LU is in the error
  *	state, else 0
  * @write_errors: failed destage bios so far
+ * @return_to: the controller the LU returns to while it is away from it
+ *	(seed 004, second embodiment), or MC_NO_CTRL when it is home
+ * @away_method: enum mc_move_method of the move that took it away
+ * @phase: enum mc_move_phase of the takeover in progress
+ * @move_from: the owner a takeover in progress moves the LU away from
+ * @move_to: the controller it moves the LU to
+ * @move_method: enum mc_move_method of that takeover
+ * @pull_left: pages of the LU that the old owner keeps as backups of pages
+ *	an instant takeover relinked into the new owner (MC_L_BACKUP);
+ *	move_from's lock
+ * @takeovers: takeovers (and returns) completed
+ * @move_hold_us: the last takeover's I/O hold
+ * @move_total_us: the last takeover's duration
+ * @move_t0: when the takeover in progress started
+ * @move_work: runs the takeover in progress (mc-move.c)
  * @kobj: sysfs directory lunK
  */
 struct mc_lun {
@@ -385,7 +412,32 @@ struct mc_lun {
 	unsigned int owner;
 	int error;
 	atomic64_t write_errors;
+	int return_to;
+	u8 away_method;
+	u8 phase;
+	u8 move_from;
+	u8 move_to;
+	u8 move_method;
+	u32 pull_left;
+	u64 takeovers;
+	u64 move_hold_us;
+	u64 move_total_us;
+	ktime_t move_t0;
+	struct work_struct move_work;
 	struct kobject kobj;
+};
+
+#define MC_NO_CTRL	(-1)
+
+enum mc_move_method { MC_MOVE_DESTAGE, MC_MOVE_INSTANT };
+
+/* Phases of an LU takeover (mc-move.c); idle when none runs. */
+enum mc_move_phase {
+	MC_MV_IDLE,
+	MC_MV_DESTAGING,	/* the owner destages, writes go through */
+	MC_MV_SWITCHING,	/* I/O held, ownership switches */
+	MC_MV_PULLING,		/* instant: the new owner destages what it
+				 * relinked, the old one keeps backups */
 };
 
 enum mc_failback_phase { MC_FB_NONE, MC_FB_DESTAGE, MC_FB_SWITCH };
@@ -440,6 +492,7 @@ struct mc_failover {
  * @failbacks: recoveries so far
  * @failback_stall_us: how long the last failback held new bios
  * @failback_phase: enum mc_failback_phase
+ * @dying: the destructor runs (mc_move_wait())
  */
 struct mc_target {
 	struct dm_target *ti;
@@ -473,6 +526,7 @@ struct mc_target {
 	u64 failbacks;
 	u64 failback_stall_us;
 	int failback_phase;
+	bool dying;
 };
 
 static inline struct mc_ctrl *mc_peer(struct mc_ctrl *c)
@@ -609,6 +663,7 @@ void mc_wb_cleaned(struct mc_ctrl *c, struct mc_pmeta *m);
 void mc_wb_check_counts(struct mc_ctrl *c);
 u32 mc_dirty_pages(struct mc_ctrl *c);
 u32 mc_held_pages(struct mc_ctrl *c, unsigned int lun);
+void mc_pull_drop(struct mc_ctrl *o, unsigned int lun, u64 index);
 
 /* mc-lu.c */
 struct bio *mc_lu_bio_alloc(struct mc_ctrl *c, struct mc_lun *lun,
@@ -621,6 +676,7 @@ void mc_lu_write_error(struct mc_ctrl *c, struct mc_lun *lun,
 void mc_lu_write_ok(struct mc_ctrl *c, struct mc_lun *lun);
 u32 mc_lu_retry(struct mc_ctrl *c, bool reset);
 void mc_lu_init(struct mc_ctrl *c);
+void mc_lun_set_owner(struct mc_lun *lun, unsigned int to);
 void mc_lu_exit(struct mc_ctrl *c);
 
 /* mc-debug.c */
@@ -635,6 +691,17 @@ void mc_inject_delay(u32 *knob);
 /* mc-fail.c */
 int mc_fail_ctrl(struct mc_target *mc, unsigned int id);
 int mc_recover_ctrl(struct mc_target *mc, unsigned int id);
+void mc_purge_foreign(struct mc_ctrl *s);
+
+/* mc-move.c */
+int mc_takeover(struct mc_target *mc, unsigned int id, unsigned int to,
+		int method);
+int mc_return(struct mc_target *mc, int id, int method);
+int mc_move_method_of(const char *s, int dflt);
+const char *mc_move_phase_name(struct mc_lun *lun);
+u32 mc_move_left(struct mc_lun *lun);
+void mc_move_init(struct mc_target *mc);
+void mc_move_wait(struct mc_target *mc);
 
 /* mc-sysfs.c */
 void mc_sysfs_register(struct mc_target *mc);

@@ -135,6 +135,7 @@ static int mc_parse_lun(struct mc_target *mc, struct dm_arg_set *as,
 	lun->dev = dev;
 	lun->start = start;
 	lun->owner = lun->default_owner;
+	lun->return_to = MC_NO_CTRL;
 	mc->nr_luns = n + 1;
 	return 0;
 }

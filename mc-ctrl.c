@@ -197,6 +197,9 @@ void mc_ctrl_reset_tables(struct mc_ctrl *c)
 	c->wb_active = false;
 	memset(c->fl_dirty, 0, sizeof(c->fl_dirty));
 	memset(c->fl_attr, 0, sizeof(c->fl_attr));
+	memset(c->wb_lu_inflight, 0, sizeof(c->wb_lu_inflight));
+	bitmap_zero(c->wb_lu_drain, MC_MAX_LUNS);
+	bitmap_zero(c->wb_lu_stop, MC_MAX_LUNS);
 	INIT_LIST_HEAD(&c->discards);	/* a failed controller's: re-driven */
 	for (i = 0; i < c->nr_pages; i++) {
 		c->meta[i].mirror = MC_CBE_NO_MIRROR;

@@ -24,6 +24,9 @@
  *                          delay the next discard or write-zeroes between
  *                          dropping its range from the cache and sending
  *                          it to the LU (its range is fenced meanwhile)
+ *       inject_takeover_hold_ms
+ *                          hold the next LU takeover's switch with I/O
+ *                          held (a failure issued meanwhile waits for it)
  *
  * The counters are exact: each one is raised where the object is allocated
  * and lowered in the mirror-image free, so a test can tell a leak of the
@@ -45,6 +48,7 @@ u32 mc_inject_admit_delay_ms;
 u32 mc_inject_failback_hold_ms;
 u32 mc_inject_redrive_delay_ms;
 u32 mc_inject_discard_delay_ms;
+u32 mc_inject_takeover_hold_ms;
 
 static int mc_objects_show(struct seq_file *m, void *v)
 {
@@ -77,6 +81,8 @@ void mc_debug_init(void)
 			   &mc_inject_redrive_delay_ms);
 	debugfs_create_u32("inject_discard_delay_ms", 0644, mc_debugfs,
 			   &mc_inject_discard_delay_ms);
+	debugfs_create_u32("inject_takeover_hold_ms", 0644, mc_debugfs,
+			   &mc_inject_takeover_hold_ms);
 }
 
 void mc_debug_exit(void)

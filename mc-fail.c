@@ -99,6 +99,40 @@ static void mc_take_bios(struct mc_target *mc, struct mc_ctrl *f)
 }
 
 /*
+ * A backup the survivor @s kept of a page of an LU an instant takeover
+ * moved to the failed controller (mc-move.c) gives way to a newer mirror
+ * copy of the page.  s->lock held.
+ */
+static void mc_drop_backup(struct mc_ctrl *s, u32 q)
+{
+	struct mc_pmeta *m = &s->meta[q];
+
+	mc_list_del(&s->lists, MC_L_BACKUP, q);
+	mc_hash_remove(&s->hash, q);
+	s->mc->luns[m->lun].pull_left--;
+	*m = (struct mc_pmeta) { .mirror = MC_CBE_NO_MIRROR };
+	mc_list_add_tail(&s->lists, MC_L_FREE, q);
+}
+
+/*
+ * The backups the survivor @s still keeps are the only copy of their data
+ * now (the failed controller had relinked it): they become dirty pages.
+ * s->lock held.
+ */
+static void mc_restore_backups(struct mc_ctrl *s)
+{
+	struct mc_pmeta *m;
+	u32 q;
+
+	while ((q = mc_list_pop_head(&s->lists, MC_L_BACKUP)) != MC_LIST_NIL) {
+		m = &s->meta[q];
+		s->mc->luns[m->lun].pull_left--;
+		mc_list_add_tail(&s->lists, MC_L_DIRTY, q);
+		mc_wb_dirtied(s, m);
+	}
+}
+
+/*
  * Relink mirror page @m of the survivor @s; returns 1 when relinked.
  * s->lock held.
  */
@@ -113,13 +147,19 @@ static int mc_relink_one(struct mc_ctrl *s, u32 m, struct mc_failover *fo)
 	r = mc_cbe_decode(&s->mirror_cbe[m], &cbe);
 	if (r == -ENOENT)
 		return 0;
+	key = mc_hash_key(cbe.lun, cbe.index);
+	if (!r && cbe.lun < mc->nr_luns && mc_hash_lookup(&s->hash, key) == p)
+		return 0;	/* an instant takeover relinked it already */
 	if (r || cbe.state != MC_CBE_MIRROR || cbe.lun >= mc->nr_luns ||
 	    mc->luns[cbe.lun].owner == s->id) {
 		fo->invalid++;
 		return 0;
 	}
-	key = mc_hash_key(cbe.lun, cbe.index);
 	q = mc_hash_lookup(&s->hash, key);
+	if (q != MC_HASH_NIL && mc_list_of(&s->lists, q) == MC_L_BACKUP) {
+		mc_drop_backup(s, q);	/* the failed side wrote it since */
+		q = MC_HASH_NIL;
+	}
 	if (q != MC_HASH_NIL) {
 		if (!(s->meta[q].flags & MC_PF_RELINKED) ||
 		    s->meta[q].mseq >= cbe.seq) {
@@ -166,7 +206,8 @@ static void mc_degrade(struct mc_ctrl *s, struct mc_failover *fo)
 	spin_lock(&s->lock);
 	for (m = 0; m < s->mirror_pages; m++)
 		fo->relinked += mc_relink_one(s, m, fo);
-	s->relinked_left = fo->relinked;
+	mc_restore_backups(s);
+	s->relinked_left += fo->relinked;
 	spin_unlock(&s->lock);
 }
 
@@ -223,8 +264,10 @@ int mc_fail_ctrl(struct mc_target *mc, unsigned int id)
 	mc_take_bios(mc, f);
 	mc_degrade(s, &fo);
 	for (i = 0; i < mc->nr_luns; i++) {
+		if (mc->luns[i].move_from == f->id)
+			mc->luns[i].pull_left = 0;	/* its backups are gone */
 		if (mc->luns[i].owner == f->id) {
-			WRITE_ONCE(mc->luns[i].owner, s->id);
+			mc_lun_set_owner(&mc->luns[i], s->id);
 			fo.luns++;
 		}
 	}
@@ -294,13 +337,15 @@ static void mc_recover_abort(struct mc_target *mc, struct mc_ctrl *f,
 	dm_table_event(mc->ti->table);
 }
 
-/*
- * Drop the survivor's clean pages of the LUs that went back to @id, a
- * chunk per hold of its lock.  I/O runs: the survivor no longer serves
- * those LUs, and no failover can give them back to it before this ends
- * (the caller holds state_lock).
+/**
+ * mc_purge_foreign - drop the clean pages of @s of the LUs it does not own
+ * @s: a controller some LUs just left (a failback, a takeover)
+ *
+ * A chunk per hold of its lock.  I/O runs: @s no longer serves those LUs,
+ * and no failover can give them back to it before this ends (the caller
+ * holds state_lock), so none of its stale pages is ever read.
  */
-static void mc_purge_luns(struct mc_ctrl *s, unsigned int id)
+void mc_purge_foreign(struct mc_ctrl *s)
 {
 	struct mc_target *mc = s->mc;
 	struct mc_pmeta *m;
@@ -315,7 +360,8 @@ static void mc_purge_luns(struct mc_ctrl *s, unsigned int id)
 		}
 		m = &s->meta[p];
 		if (m->state != MC_CBE_CLEAN || !mc_hash_contains(&s->hash, p) ||
-		    mc->luns[m->lun].default_owner != id)
+		    m->readers || m->busy || m->flags ||
+		    READ_ONCE(mc->luns[m->lun].owner) == s->id)
 			continue;
 		mc_hash_remove(&s->hash, p);
 		if (mc_list_of(&s->lists, p) == MC_L_CLEAN)
@@ -326,7 +372,6 @@ static void mc_purge_luns(struct mc_ctrl *s, unsigned int id)
 	}
 	spin_unlock(&s->lock);
 }
-
 
 /*
  * Give recovering controller @f an empty cache, before the failback holds
@@ -413,15 +458,15 @@ int mc_recover_ctrl(struct mc_target *mc, unsigned int id)
 	mc_restart(f, s);
 	mc_inject(failback_hold_ms);
 	for (i = 0; i < mc->nr_luns; i++) {
-		if (mc->luns[i].default_owner == f->id &&
-		    mc->luns[i].owner != f->id) {
-			WRITE_ONCE(mc->luns[i].owner, f->id);
+		/* Seed 004: each LU returns to the controller it left. */
+		if (mc->luns[i].return_to == f->id) {
+			mc_lun_set_owner(&mc->luns[i], f->id);
 			luns++;
 		}
 	}
 	mc_io_thaw(mc);
 	mc->failback_stall_us = ktime_us_delta(ktime_get(), t0);
-	mc_purge_luns(s, f->id);
+	mc_purge_foreign(s);
 
 	mc->failback_phase = MC_FB_NONE;
 	mc->failbacks++;

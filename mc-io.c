@@ -447,7 +447,8 @@ static bool mc_discard_covers(struct mc_ctrl *c, struct mc_io *io, u32 p)
  * Returns the page's mirror page, to be released, or MC_CBE_NO_MIRROR.
  * c->lock held.
  */
-static u32 mc_discard_drop(struct mc_ctrl *c, struct mc_io *io, u32 p)
+static u32 mc_discard_drop(struct mc_ctrl *c, struct mc_io *io, u32 p,
+			   bool *relinked)
 {
 	struct mc_pmeta *m = &c->meta[p];
 	u8 list = mc_list_of(&c->lists, p);
@@ -457,14 +458,13 @@ static u32 mc_discard_drop(struct mc_ctrl *c, struct mc_io *io, u32 p)
 		io->flush_seq = min(io->flush_seq, m->dirty_since);
 		mc_wb_cleaned(c, m);
 	}
-	mc_hash_remove(&c->hash, p);
 	if (list != MC_LIST_NONE)
 		mc_list_del(&c->lists, list, p);
-	if (m->flags & MC_PF_RELINKED) {
-		m->state = MC_CBE_FREE;
-		m->flags = 0;
-		c->relinked_left--;
+	*relinked = m->flags & MC_PF_RELINKED;
+	if (*relinked) {
+		mc_relinked_gone(c, p);
 	} else {
+		mc_hash_remove(&c->hash, p);
 		mc_free_page(c, p);
 	}
 	m->mirror = MC_CBE_NO_MIRROR;
@@ -502,7 +502,10 @@ static u32 mc_discard_next(struct mc_ctrl *c, struct mc_io *io, bool scan)
 static int mc_discard_step(struct mc_io *io, struct bio *bio)
 {
 	u32 release[MC_DISCARD_CHUNK], nr = 0, dropped = 0, end, last, p, i;
+	u64 pulled[MC_DISCARD_CHUNK];
 	struct mc_ctrl *c = io->c;
+	u32 npulled = 0;
+	bool relinked;
 	bool scan = io->nr > c->nr_pages;
 	int r = MC_STEP_ADVANCED;
 	struct mc_pmeta *m;
@@ -525,8 +528,10 @@ static int mc_discard_step(struct mc_io *io, struct bio *bio)
 			r = MC_STEP_PARKED;
 			break;
 		}
-		release[nr] = mc_discard_drop(c, io, p);
+		release[nr] = mc_discard_drop(c, io, p, &relinked);
 		nr += release[nr] != MC_CBE_NO_MIRROR;
+		if (relinked)
+			pulled[npulled++] = m->index;
 		dropped++;
 	}
 	if (io->cursor == last)
@@ -535,6 +540,8 @@ static int mc_discard_step(struct mc_io *io, struct bio *bio)
 
 	for (i = 0; i < nr; i++)
 		mc_mirror_put(c, release[i]);
+	for (i = 0; i < npulled; i++)	/* the old owner's backups go too */
+		mc_pull_drop(mc_peer(c), io->lun->id, pulled[i]);
 	if (nr)
 		mc_kick(c);	/* writes may wait for mirror pages */
 	atomic64_add(dropped, &c->stats.discarded);
@@ -947,6 +954,7 @@ void mc_io_start(struct mc_target *mc, struct bio *bio)
 			return;
 		}
 		io->wt = mc_ctrl_writethrough(c) ||
+			 READ_ONCE(io->lun->phase) == MC_MV_DESTAGING ||
 			 (io->fua && (mc->opts.flush_mode == MC_FLUSH_DESTAGE ||
 				      mc_ctrl_solo(c)));
 	}

@@ -166,3 +166,29 @@ void mc_lu_exit(struct mc_ctrl *c)
 	if (c->wq)
 		cancel_delayed_work_sync(&c->retry_work);
 }
+
+/**
+ * mc_lun_set_owner - hand LU @lun to controller @to
+ * @lun: the LU
+ * @to: its new owner
+ *
+ * The configuration information of seed 004 (Figs. 2, 5, 9): an LU that
+ * leaves its home records the controller it returns to; an LU that comes
+ * back to it is home again.  Called under mc_target->state_lock with I/O
+ * held (a takeover's switch, a failover, a failback).
+ */
+void mc_lun_set_owner(struct mc_lun *lun, unsigned int to)
+{
+	unsigned int from = lun->owner;
+
+	if (from == to)
+		return;
+	lockdep_assert_held(&lun->mc->state_lock);
+	if (lun->return_to == MC_NO_CTRL) {
+		lun->return_to = from;
+		lun->away_method = MC_MOVE_DESTAGE;	/* a takeover sets its own */
+	}
+	else if (lun->return_to == to)
+		lun->return_to = MC_NO_CTRL;
+	WRITE_ONCE(lun->owner, to);
+}

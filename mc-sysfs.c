@@ -4,7 +4,7 @@
  *
  *   /sys/block/dm-N/mirrorcache/
  *       ctrl0/ ctrl1/      state, cache_pages, mirror_pages, ...
- *       lun0/ ... lunK/    default_owner, owner, dev, sectors
+ *       lun0/ ... lunK/    default_owner, owner, dev, sectors, takeover, ...
  *
  * The tree belongs to the live table.  A reload creates a second target
  * instance while the first is still live, so the directory is added at
@@ -395,6 +395,104 @@ static ssize_t lun_show_write_errors(struct kobject *kobj, char *buf)
 			  (u64)atomic64_read(&to_lun(kobj)->write_errors));
 }
 
+static ssize_t lun_show_return_to(struct kobject *kobj, char *buf)
+{
+	int to = READ_ONCE(to_lun(kobj)->return_to);
+
+	return to == MC_NO_CTRL ? sysfs_emit(buf, "none\n") :
+				  sysfs_emit(buf, "%d\n", to);
+}
+
+/* "<phase> <pages left>": idle 0, destaging N, switching N, pulling N */
+static ssize_t lun_show_phase(struct kobject *kobj, char *buf)
+{
+	struct mc_lun *lun = to_lun(kobj);
+
+	return sysfs_emit(buf, "%s %u\n", mc_move_phase_name(lun),
+			  mc_move_left(lun));
+}
+
+static ssize_t lun_show_takeovers(struct kobject *kobj, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", READ_ONCE(to_lun(kobj)->takeovers));
+}
+
+static ssize_t lun_show_takeover_hold_us(struct kobject *kobj, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", READ_ONCE(to_lun(kobj)->move_hold_us));
+}
+
+static ssize_t lun_show_takeover_us(struct kobject *kobj, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", READ_ONCE(to_lun(kobj)->move_total_us));
+}
+
+/* Split a sysfs write into at most @max words; returns the count or -1. */
+static int mc_sysfs_words(const char *buf, size_t len, char *copy,
+			  size_t size, char **w, int max)
+{
+	char *s = copy, *t;
+	int n = 0;
+
+	if (len >= size)
+		return -1;
+	memcpy(copy, buf, len);
+	copy[len] = '\0';
+	while ((t = strsep(&s, " \t\n"))) {
+		if (!*t)
+			continue;
+		if (n == max)
+			return -1;
+		w[n++] = t;
+	}
+	return n;
+}
+
+/* lunK/takeover: "<ctrl> [destage|instant]" */
+static ssize_t lun_store_takeover(struct kobject *kobj, const char *buf,
+				  size_t len)
+{
+	struct mc_lun *lun = to_lun(kobj);
+	unsigned int to;
+	char copy[32], *w[2];
+	int n, method, r;
+
+	n = mc_sysfs_words(buf, len, copy, sizeof(copy), w, 2);
+	method = mc_move_method_of(n == 2 ? w[1] : NULL, MC_MOVE_DESTAGE);
+	if (n < 1 || kstrtouint(w[0], 10, &to) || method < 0) {
+		DMERR("lun%u/takeover: write <ctrl> [destage|instant]", lun->id);
+		return -EINVAL;
+	}
+	r = mc_takeover(lun->mc, lun->id, to, method);
+	return r ? r : len;
+}
+
+/* lunK/return: "1" or "destage" or "instant" */
+static ssize_t lun_store_return(struct kobject *kobj, const char *buf,
+				size_t len)
+{
+	struct mc_lun *lun = to_lun(kobj);
+	char copy[32], *w[1];
+	int n, method = -1, r;
+
+	n = mc_sysfs_words(buf, len, copy, sizeof(copy), w, 1);
+	if (n == 1 && strcmp(w[0], "1"))
+		method = mc_move_method_of(w[0], -1);
+	if (n != 1 || (strcmp(w[0], "1") && method < 0)) {
+		DMERR("lun%u/return: write 1, destage or instant", lun->id);
+		return -EINVAL;
+	}
+	r = mc_return(lun->mc, lun->id, method);
+	return r ? r : len;
+}
+
+MC_ATTR_RO(lun, return_to);
+MC_ATTR_RO(lun, phase);
+MC_ATTR_RO(lun, takeovers);
+MC_ATTR_RO(lun, takeover_hold_us);
+MC_ATTR_RO(lun, takeover_us);
+MC_ATTR_WO(lun, takeover);
+MC_ATTR_WO(lun, return);
 MC_ATTR_RO(lun, error);
 MC_ATTR_RO(lun, held_pages);
 MC_ATTR_RO(lun, write_errors);
@@ -413,6 +511,13 @@ static struct attribute *mc_lun_attrs[] = {
 	&lun_attr_error.attr,
 	&lun_attr_held_pages.attr,
 	&lun_attr_write_errors.attr,
+	&lun_attr_return_to.attr,
+	&lun_attr_phase.attr,
+	&lun_attr_takeovers.attr,
+	&lun_attr_takeover_hold_us.attr,
+	&lun_attr_takeover_us.attr,
+	&lun_attr_takeover.attr,
+	&lun_attr_return.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(mc_lun);

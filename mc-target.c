@@ -83,6 +83,7 @@ static int mc_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 			goto bad;
 	}
 
+	mc_move_init(mc);
 	mc_sysfs_init(mc);
 	ti->private = mc;
 	ti->num_flush_bios = mc->nr_luns;
@@ -118,6 +119,7 @@ static void mc_dtr(struct dm_target *ti)
 	u32 held = mc_drain(mc);
 	unsigned int i;
 
+	mc_move_wait(mc);
 	if (held)
 		DMERR("removing the device drops %u dirty pages that could not be written to their LUs",
 		      held);
@@ -146,6 +148,8 @@ static int mc_map(struct dm_target *ti, struct bio *bio)
  *   <degraded> <failovers> <relinked> <relinked_left> <failover_stall_us>
  *   <failbacks> <failback_stall_us>
  *   <#luns> then per LU: <ok|error> <held_pages> <write_errors>
+ *   <#luns> then per LU: <return_to|-> <phase> <pages_left> <takeovers>
+ *     <hold_us> <duration_us>   (LU takeover, mc-move.c)
  *
  * mirror_used/mirror_total count the pages of the peer's mirror area that
  * this controller's mirror management table hands out.
@@ -227,6 +231,28 @@ static unsigned int mc_emit_lu_errors(struct mc_target *mc, char *result,
 	return sz;
 }
 
+static unsigned int mc_emit_lu_moves(struct mc_target *mc, char *result,
+				     unsigned int maxlen, unsigned int sz)
+{
+	struct mc_lun *lun;
+	unsigned int i;
+	int to;
+
+	DMEMIT(" %u", mc->nr_luns);
+	for (i = 0; i < mc->nr_luns; i++) {
+		lun = &mc->luns[i];
+		to = READ_ONCE(lun->return_to);
+		if (to == MC_NO_CTRL)
+			DMEMIT(" -");
+		else
+			DMEMIT(" %d", to);
+		DMEMIT(" %s %u %llu %llu %llu", mc_move_phase_name(lun),
+		       mc_move_left(lun), lun->takeovers, lun->move_hold_us,
+		       lun->move_total_us);
+	}
+	return sz;
+}
+
 static void mc_status(struct dm_target *ti, status_type_t type,
 		      unsigned int status_flags, char *result,
 		      unsigned int maxlen)
@@ -244,6 +270,7 @@ static void mc_status(struct dm_target *ti, status_type_t type,
 			DMEMIT(" %u", READ_ONCE(mc->luns[i].owner));
 		sz = mc_emit_failover(mc, result, maxlen, sz);
 		sz = mc_emit_lu_errors(mc, result, maxlen, sz);
+		sz = mc_emit_lu_moves(mc, result, maxlen, sz);
 		break;
 	case STATUSTYPE_TABLE:
 		mc_emit_table(mc, result, maxlen);
@@ -280,6 +307,48 @@ static int mc_message_retry(struct mc_target *mc)
 	return 0;
 }
 
+/* "takeover <lun> <ctrl> [destage|instant]" */
+static int mc_message_takeover(struct mc_target *mc, unsigned int argc,
+			       char **argv)
+{
+	unsigned int id, to;
+	int method;
+
+	if (argc < 3 || argc > 4) {
+		DMERR("takeover: expects <lun> <ctrl> [destage|instant]");
+		return -EINVAL;
+	}
+	method = mc_move_method_of(argc == 4 ? argv[3] : NULL, MC_MOVE_DESTAGE);
+	if (kstrtouint(argv[1], 10, &id) || kstrtouint(argv[2], 10, &to) ||
+	    method < 0) {
+		DMERR("takeover: bad arguments \"%s %s%s%s\": expects <lun> <ctrl> [destage|instant]",
+		      argv[1], argv[2], argc == 4 ? " " : "",
+		      argc == 4 ? argv[3] : "");
+		return -EINVAL;
+	}
+	return mc_takeover(mc, id, to, method);
+}
+
+/* "return <lun>|all [destage|instant]" */
+static int mc_message_return(struct mc_target *mc, unsigned int argc,
+			     char **argv)
+{
+	unsigned int id = 0;
+	int method;
+
+	if (argc < 2 || argc > 3) {
+		DMERR("return: expects <lun>|all [destage|instant]");
+		return -EINVAL;
+	}
+	method = mc_move_method_of(argc == 3 ? argv[2] : NULL, -1);
+	if ((strcasecmp(argv[1], "all") && kstrtouint(argv[1], 10, &id)) ||
+	    id > INT_MAX || (argc == 3 && method < 0)) {
+		DMERR("return: bad arguments: expects <lun>|all [destage|instant]");
+		return -EINVAL;
+	}
+	return mc_return(mc, strcasecmp(argv[1], "all") ? (int)id : -1, method);
+}
+
 /*
  * Messages:
  *   flush         destage every dirty page of the online controllers now;
@@ -287,6 +356,10 @@ static int mc_message_retry(struct mc_target *mc)
  *   retry         destage the pages held after LU write errors again now
  *   fail <n>      force controller n to fail
  *   recover <n>   restart failed controller n and fail its LUs back
+ *   takeover <lun> <ctrl> [destage|instant]
+ *                 move an LU to the other controller (mc-move.c)
+ *   return <lun>|all [destage|instant]
+ *                 move it back to the controller it returns to
  */
 static int mc_message(struct dm_target *ti, unsigned int argc, char **argv,
 		      char *result, unsigned int maxlen)
@@ -303,6 +376,10 @@ static int mc_message(struct dm_target *ti, unsigned int argc, char **argv,
 	if (argc && (!strcasecmp(argv[0], "fail") ||
 		     !strcasecmp(argv[0], "recover")))
 		return mc_message_ctrl(mc, argc, argv);
+	if (argc && !strcasecmp(argv[0], "takeover"))
+		return mc_message_takeover(mc, argc, argv);
+	if (argc && !strcasecmp(argv[0], "return"))
+		return mc_message_return(mc, argc, argv);
 	DMERR("unrecognised message \"%s\" (%u arguments)",
 	      argc ? argv[0] : "", argc);
 	return -EINVAL;
@@ -376,7 +453,7 @@ static void mc_resume(struct dm_target *ti)
 
 static struct target_type mc_target_type = {
 	.name = "mirrorcache",
-	.version = {1, 3, 0},
+	.version = {1, 4, 0},
 	.module = THIS_MODULE,
 	.ctr = mc_ctr,
 	.dtr = mc_dtr,

@@ -187,7 +187,8 @@ void mc_wb_check_counts(struct mc_ctrl *c)
 	spin_lock(&c->lock);
 	for (p = 0; p < c->nr_pages; p++)
 		if (c->meta[p].state == MC_CBE_DIRTY &&
-		    mc_hash_contains(&c->hash, p))
+		    mc_hash_contains(&c->hash, p) &&
+		    mc_list_of(&c->lists, p) != MC_L_BACKUP)
 			n[c->meta[p].lun]++;
 	for (i = 0; i < c->mc->nr_luns; i++)
 		WARN_ONCE(n[i] != c->fl_dirty[i] || c->fl_attr[i],
@@ -196,16 +197,23 @@ void mc_wb_check_counts(struct mc_ctrl *c)
 	spin_unlock(&c->lock);
 }
 
-/* Should write-back take another batch?  c->lock held. */
-static bool mc_wb_needed(struct mc_ctrl *c)
+/* What mc_wb_needed() asks of the next batch. */
+enum { MC_WB_IDLE, MC_WB_ANY, MC_WB_DRAIN_LUS };
+
+/*
+ * Should write-back take another batch, and of which pages: any dirty page
+ * (MC_WB_ANY) or only pages of the LUs in wb_lu_drain (MC_WB_DRAIN_LUS: a
+ * destage takeover, while the watermarks ask nothing).  c->lock held.
+ */
+static int mc_wb_needed(struct mc_ctrl *c)
 {
 	u32 dirty;
 
 	if (!mc_state_up(c->state))
-		return false;	/* no tables */
+		return MC_WB_IDLE;	/* no tables */
 	dirty = __mc_dirty_pages(c);
 	if (mc_ctrl_solo(c) && mc_list_count(&c->lists, MC_L_DIRTY))
-		return true;	/* unprotected: destage at once */
+		return MC_WB_ANY;	/* unprotected: destage at once */
 
 	if (dirty > c->wb_high)
 		c->wb_active = true;
@@ -213,16 +221,32 @@ static bool mc_wb_needed(struct mc_ctrl *c)
 		c->wb_active = false;
 	if (!mc_list_count(&c->lists, MC_L_DIRTY) ||
 	    c->wb_inflight >= MC_WB_MAX_INFLIGHT)
+		return MC_WB_IDLE;
+	/* relinked_left: pages an instant takeover relinked (mc-move.c) */
+	if (c->wb_active || c->wb_drain || c->wb_retry || c->relinked_left ||
+	    !bio_list_empty(&c->parked) || !bio_list_empty(&c->flushes))
+		return MC_WB_ANY;
+	if (!bitmap_empty(c->wb_lu_drain, MC_MAX_LUNS))
+		return MC_WB_DRAIN_LUS;
+	return MC_WB_IDLE;
+}
+
+/* May write-back take page @m now?  c->lock held. */
+static bool mc_wb_takes(struct mc_ctrl *c, struct mc_pmeta *m, int what)
+{
+	if (m->busy)
+		return false;	/* its mirror copy is in flight */
+	if (unlikely(test_bit(m->lun, c->wb_lu_stop)))
 		return false;
-	return c->wb_active || c->wb_drain || c->wb_retry ||
-	       !bio_list_empty(&c->parked) || !bio_list_empty(&c->flushes);
+	return what != MC_WB_DRAIN_LUS || test_bit(m->lun, c->wb_lu_drain);
 }
 
 /*
  * Take up to MC_WB_BATCH dirty pages that no write is busy with, oldest
- * first, and mark them under write-back.  c->lock held.
+ * first (of the LUs @what asks for), and mark them under write-back.
+ * c->lock held.
  */
-static u32 mc_wb_collect(struct mc_ctrl *c, struct mc_wb_ent *ents)
+static u32 mc_wb_collect(struct mc_ctrl *c, struct mc_wb_ent *ents, int what)
 {
 	u32 tries = mc_list_count(&c->lists, MC_L_DIRTY), n = 0, p;
 	struct mc_pmeta *m;
@@ -230,13 +254,13 @@ static u32 mc_wb_collect(struct mc_ctrl *c, struct mc_wb_ent *ents)
 	while (n < MC_WB_BATCH && tries--) {
 		p = mc_list_pop_head(&c->lists, MC_L_DIRTY);
 		m = &c->meta[p];
-		if (m->busy) {
-			/* Its mirror copy is in flight; take it next time. */
+		if (!mc_wb_takes(c, m, what)) {
 			mc_list_add_tail(&c->lists, MC_L_DIRTY, p);
-			continue;
+			continue;	/* take it next time */
 		}
 		m->flags |= MC_PF_WB;
 		m->wb_seq = m->seq;
+		c->wb_lu_inflight[m->lun]++;
 		ents[n].key = mc_hash_key(m->lun, m->index);
 		ents[n].page = p;
 		n++;
@@ -285,6 +309,7 @@ void mc_wb_through(struct mc_ctrl *c, struct mc_io *io, u32 p)
 	m->flags |= MC_PF_WB;
 	m->wb_seq = m->seq;
 	c->wb_inflight++;
+	c->wb_lu_inflight[m->lun]++;
 	spin_unlock(&c->lock);
 
 	atomic_inc(&io->pending);
@@ -318,6 +343,7 @@ void mc_wb_work(struct work_struct *work)
 {
 	struct mc_ctrl *c = container_of(work, struct mc_ctrl, wb_work);
 	struct mc_wb_ent *ents;
+	int what;
 	u32 n;
 
 	ents = kmalloc_array(MC_WB_BATCH, sizeof(*ents), GFP_NOIO);
@@ -327,7 +353,8 @@ void mc_wb_work(struct work_struct *work)
 	}
 	for (;;) {
 		spin_lock(&c->lock);
-		n = mc_wb_needed(c) ? mc_wb_collect(c, ents) : 0;
+		what = mc_wb_needed(c);
+		n = what ? mc_wb_collect(c, ents, what) : 0;
 		spin_unlock(&c->lock);
 		if (!n)
 			break;
@@ -346,30 +373,50 @@ void mc_wb_start(struct mc_ctrl *c)
 	bool needed;
 
 	spin_lock(&c->lock);
-	needed = mc_wb_needed(c);
+	needed = mc_wb_needed(c) != MC_WB_IDLE;
 	spin_unlock(&c->lock);
 	if (needed)
 		queue_work(c->wq, &c->wb_work);
 }
 
-/* One page's destage finished; returns its mirror page to release. */
-static u32 mc_wb_page_done(struct mc_ctrl *c, u32 p, bool ok)
+/*
+ * A relinked page of @c leaves its cache: its mirror-area slot is consumed,
+ * so a later failover must not relink it again (the old owner of an LU an
+ * instant takeover moved releases the slot only when it drops its backup,
+ * mc_pull_drop()).  c->lock held.
+ */
+static void mc_relinked_gone(struct mc_ctrl *c, u32 p)
+{
+	struct mc_pmeta *m = &c->meta[p];
+
+	mc_hash_remove(&c->hash, p);
+	m->flags = 0;
+	m->state = MC_CBE_FREE;
+	c->relinked_left--;
+	if (p >= c->rw_pages)
+		mc_cbe_clear(&c->mirror_cbe[p - c->rw_pages]);
+}
+
+/*
+ * One page's destage finished; returns its mirror page to release.
+ * *@relinked is set when a relinked page left the cache.
+ */
+static u32 mc_wb_page_done(struct mc_ctrl *c, u32 p, bool ok, bool *relinked)
 {
 	struct mc_pmeta *m = &c->meta[p];
 	u32 mirror = MC_CBE_NO_MIRROR;
 
 	m->flags &= ~MC_PF_WB;
 	c->wb_inflight--;
+	c->wb_lu_inflight[m->lun]--;
 	if (ok && m->seq == m->wb_seq && !m->busy) {
 		mc_wb_cleaned(c, m);
 		mirror = m->mirror;
 		m->mirror = MC_CBE_NO_MIRROR;
 		if (m->flags & MC_PF_RELINKED) {
 			/* Claims 5, 13: the mirror area takes nothing new. */
-			mc_hash_remove(&c->hash, p);
-			m->flags = 0;
-			m->state = MC_CBE_FREE;
-			c->relinked_left--;
+			mc_relinked_gone(c, p);
+			*relinked = true;
 			return mirror;
 		}
 		m->state = MC_CBE_CLEAN;
@@ -386,6 +433,44 @@ static u32 mc_wb_page_done(struct mc_ctrl *c, u32 p, bool ok)
 }
 
 /**
+ * mc_pull_drop - the new owner of an LU an instant takeover moved is done
+ *	with a page it relinked: the old owner drops its backup of it
+ * @o: the old owner
+ * @lun: the LU
+ * @index: the page
+ *
+ * Releases the backup's mirror page (the slot the new owner relinked) into
+ * @o's mirror management table.  Nothing when @o keeps no backup of the
+ * page (a page relinked by a failover, or @o failed).
+ */
+void mc_pull_drop(struct mc_ctrl *o, unsigned int lun, u64 index)
+{
+	u32 mirror = MC_CBE_NO_MIRROR, p;
+	struct mc_pmeta *m;
+	bool last = false;
+
+	spin_lock(&o->lock);
+	if (!mc_state_up(o->state))
+		goto out;
+	p = mc_hash_lookup(&o->hash, mc_hash_key(lun, index));
+	if (p == MC_HASH_NIL || mc_list_of(&o->lists, p) != MC_L_BACKUP)
+		goto out;
+	m = &o->meta[p];
+	mc_list_del(&o->lists, MC_L_BACKUP, p);
+	mc_hash_remove(&o->hash, p);
+	mirror = m->mirror;
+	*m = (struct mc_pmeta) { .mirror = MC_CBE_NO_MIRROR };
+	mc_list_add_tail(&o->lists, MC_L_FREE, p);
+	last = !--o->mc->luns[lun].pull_left;
+out:
+	spin_unlock(&o->lock);
+	if (mirror != MC_CBE_NO_MIRROR)
+		mc_mirror_put(o, mirror);
+	if (last)
+		wake_up_all(&o->wb_wait);
+}
+
+/**
  * mc_wb_complete - a destage bio finished
  * @c: the controller
  * @bio: the write-back bio
@@ -397,6 +482,7 @@ static u32 mc_wb_page_done(struct mc_ctrl *c, u32 p, bool ok)
 void mc_wb_complete(struct mc_ctrl *c, struct bio *bio)
 {
 	u32 release[BIO_MAX_VECS], nr = 0, pages = 0, i, m;
+	DECLARE_BITMAP(relinked, BIO_MAX_VECS);
 	struct mc_io *io = mc_lbio_of(bio)->io;
 	blk_status_t st = bio->bi_status;
 	struct mc_lun *lun = NULL;
@@ -412,21 +498,29 @@ void mc_wb_complete(struct mc_ctrl *c, struct bio *bio)
 		mc_lu_bio_put(bio);
 		return;
 	}
+	bitmap_zero(relinked, BIO_MAX_VECS);
 	spin_lock(&c->lock);
 	bio_for_each_segment_all(bv, bio, iter) {
 		u32 p = page_private(bv->bv_page);
+		bool gone = false;
 
 		if (!lun)
 			lun = &c->mc->luns[c->meta[p].lun];
-		m = mc_wb_page_done(c, p, !st);
+		m = mc_wb_page_done(c, p, !st, &gone);
 		if (m != MC_CBE_NO_MIRROR)
 			release[nr++] = m;
+		if (gone)
+			__set_bit(pages, relinked);
 		pages++;
 	}
 	spin_unlock(&c->lock);
 
 	for (i = 0; i < nr; i++)
 		mc_mirror_put(c, release[i]);
+	/* A relinked page's index stays: nothing reuses a mirror-area page. */
+	for_each_set_bit(i, relinked, BIO_MAX_VECS)
+		mc_pull_drop(mc_peer(c), lun->id,
+			     c->meta[page_private(bio->bi_io_vec[i].bv_page)].index);
 	atomic64_add(nr, &c->stats.destaged);
 	if (st)
 		mc_lu_write_error(c, lun, st, pages);

@@ -12,7 +12,7 @@
 
 #define MC_LIST_NIL	0xffffffffu
 #define MC_LIST_NONE	0xffu		/* page is on no list */
-#define MC_LIST_MAX	4		/* lists per struct mc_lists */
+#define MC_LIST_MAX	5		/* lists per struct mc_lists */
 
 struct mc_list_head {
 	u32 head;	/* first (oldest / least recently used) */
