@@ -29,7 +29,9 @@ assert_eq "$(echo "$ST" | cut -d' ' -f34-36)" "2 0 1" status_luns
 # Failover group: not degraded, no failover or failback yet.
 assert_eq "$(echo "$ST" | cut -d' ' -f37-43)" "0 0 0 0 0 0 0" status_failover
 # LU error group: both LUs healthy, nothing held, no write error.
-assert_eq "$(echo "$ST" | cut -d' ' -f44-)" "2 ok 0 0 ok 0 0" status_lu_errors
+assert_eq "$(echo "$ST" | cut -d' ' -f44-50)" "2 ok 0 0 ok 0 0" status_lu_errors
+# LU takeover group: both home, idle, no takeover yet.
+assert_eq "$(echo "$ST" | cut -d' ' -f51-)" "2 - idle 0 0 0 0 - idle 0 0 0 0" status_lu_moves
 
 assert_eq "$(cat $SYS/ctrl0/state)" online sysfs_state0
 assert_eq "$(cat $SYS/ctrl1/state)" online sysfs_state1

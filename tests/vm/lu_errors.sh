@@ -38,7 +38,9 @@ assert_eq $? 1 flush_message_fails_not_hangs
 assert_eq "$(cat $SYS/lun0/error) $(cat $SYS/lun0/held_pages)" "-5 16" lun0_error_held
 assert_eq "$(cat $SYS/lun1/error) $(cat $SYS/lun1/held_pages)" "0 0" lun1_unaffected
 ST=$(dmsetup status mc0)
-assert_eq "$(echo $ST | awk '{ print $(NF-6), $(NF-5), $(NF-4), $(NF-2), $(NF-1), $NF }')" "2 error 16 ok 0 0" status_lu_errors
+assert_eq "$(echo $ST | awk '{ print $(NF-19), $(NF-18), $(NF-17), $(NF-15), $(NF-14), $(NF-13) }')" "2 error 16 ok 0 0" status_lu_errors
+assert_fail takeover_lu_in_error dmsetup message mc0 0 takeover 0 1
+assert_eq "$(cat $SYS/lun0/owner) $(cut -d' ' -f1 $SYS/lun0/phase)" "0 idle" takeover_refused_nothing_changed
 dmesg | grep -q "LU 0 (.*): write-back failed" && pass error_logged || fail error_logged
 assert_eq "$(dmesg | grep -c 'LU 0 (.*): write-back failed')" 1 error_logged_once
 dd if=/dev/mapper/mc0 of=/tmp/r0 bs=4096 skip=40 count=16 iflag=direct 2>/dev/null
