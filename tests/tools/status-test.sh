@@ -10,7 +10,8 @@
 # also gets the write-only attributes, as the kernel makes them (mode
 # 0200): fail and recover hold a marker that must never appear, and
 # inject_torn_copy is a FIFO, so opening it would hang (caught by timeout);
-# the future fixture also gets a write-only takeover_start.
+# the future fixture also gets a write-only takeover_start, and every LU
+# directory the write-only takeover and return.
 #
 # Every check runs under sh and again under busybox sh with busybox's
 # applets first in PATH (the test VM's userland), when busybox exists.
@@ -50,6 +51,13 @@ mktree() {
 			chmod 0200 "$c/$w"
 		done
 		mkfifo -m 0200 "$c/inject_torn_copy"
+	done
+	for l in "$root"/block/dm-*/mirrorcache/lun*; do
+		[ -d "$l" ] || continue
+		for w in takeover return; do
+			echo "$MARK" > "$l/$w"
+			chmod 0200 "$l/$w"
+		done
 	done
 	# a later module's write-only attribute, a name the tool cannot know
 	if [ "$1" = future ]; then
@@ -188,6 +196,15 @@ suite() {
 	has failback/progress '^  ctrl0 recovering$' '^  ctrl1 destaging: 5 dirty pages left$' \
 		'^  failback: destage phase '
 
+	# LU 0 taken over twice (away from ctrl0), LU 1 in a destage takeover
+	run takeover mc0
+	clean takeover
+	has takeover/owners '^  0 +1:0 +32\.0 MiB +ctrl1\* +ctrl0 +ok ' '^  1 +1:1 +32\.0 MiB +ctrl1 +ctrl1 +ok '
+	has takeover/away '^  LU 0: away, returns to ctrl0; 2 takeovers \(last: I/O held 0\.743 ms, 356\.738 ms in all\)$'
+	has takeover/progress '^  LU 1 takeover: destaging, 120 dirty pages left \(writes go through\)$'
+	lacks takeover/lu1-home '^  LU 1: '
+	lacks takeover/no-other '^Other:$'
+
 	# fields and attributes of a later module version are shown as they are
 	run future mc0
 	clean future
@@ -247,7 +264,7 @@ suite() {
 	unset MC_STATUS_WATCH_COUNT
 }
 
-for fx in healthy failed lu-error failback future; do mktree "$fx"; done
+for fx in healthy failed lu-error failback future takeover; do mktree "$fx"; done
 
 # README.md shows the healthy and failed screens: they must be current
 SH=sh SH_NAME=readme RUNPATH=$PATH
