@@ -214,6 +214,13 @@ phase_fail() {
 		--verify=crc32c --verify_only=1 --verify_fatal=1 --randseed=$v \
 		--output=/tmp/pf2.log && pass "${tag}_verify_after" ||
 		fail "${tag}_verify_after" "$(grep -iE 'err|verify' /tmp/pf2.log | head -3)"
+	# and on the LU itself once everything is destaged
+	dmsetup message mc0 0 flush || fail "${tag}_flush" "flush failed"
+	fio --name=pf --filename=/dev/ram0 --rw=randwrite --bs=4k \
+		--size=4M --direct=1 --ioengine=libaio --iodepth=16 \
+		--verify=crc32c --verify_only=1 --verify_fatal=1 --randseed=$v \
+		--output=/tmp/pf3.log && pass "${tag}_on_lu" ||
+		fail "${tag}_on_lu" "$(grep -iE 'err|verify' /tmp/pf3.log | head -3)"
 }
 for v in 0 1; do
 	phase_fail destage destaging $v
