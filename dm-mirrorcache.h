@@ -229,7 +229,10 @@ struct mc_stats {
  * @wb_low: stop write-back at this many dirty pages
  * @wb_wait: woken when write-back completes
  * @mmt_lock: protects @mmt
- * @mmt: the mirror management table of the peer's mirror area
+ * @mmt: the mirror management table of the peer's mirror area (claim 1);
+ *	in mirror_alloc message mode the free list of this controller's own
+ *	mirror area instead, which it serves to the peer's requests (Fig. 12:
+ *	the peer owns it, and only its message work touches it)
  * @mirror_gen: counts mirror page releases (see mc_write_get_mirror())
  * @wq: runs @io_work (parked bios, completions) and @wb_work
  * @done_lock: protects @done; taken from interrupt context
@@ -591,6 +594,18 @@ static inline bool mc_ctrl_writethrough(struct mc_ctrl *c)
 		c->mc->opts.degraded_writes == MC_DEGRADED_WRITETHROUGH);
 }
 
+/* The controller whose @mmt (and mmt_lock) hands out @c's mirror pages. */
+static inline struct mc_ctrl *mc_mmt_home(struct mc_ctrl *c)
+{
+	return c->mc->opts.mirror_alloc == MC_ALLOC_MESSAGE ? mc_peer(c) : c;
+}
+
+/* Pages of the peer's mirror area that @c writes its mirror copies into. */
+static inline u32 mc_mirror_total(struct mc_ctrl *c)
+{
+	return mc_peer(c)->mirror_pages;
+}
+
 static inline void *mc_page_addr(struct mc_ctrl *c, u32 page)
 {
 	return page_address(c->pages[page]);
@@ -620,6 +635,7 @@ void mc_ctrl_quiesce(struct mc_ctrl *c);
 void mc_ctrl_set_state(struct mc_ctrl *c, enum mc_ctrl_state to);
 void mc_ctrl_reset_tables(struct mc_ctrl *c);
 void mc_ctrl_reset_mmt(struct mc_ctrl *c);
+u32 mc_mirror_used(struct mc_ctrl *c);
 void mc_ctrls_size_mirrors(struct mc_target *mc);
 int mc_ctrl_check_sizes(struct mc_target *mc, char **error);
 

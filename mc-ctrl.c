@@ -105,6 +105,30 @@ int mc_ctrl_check_sizes(struct mc_target *mc, char **error)
 	return 0;
 }
 
+/*
+ * Pages of the mirror area @c's table covers: the peer's, or in message mode
+ * its own (see struct mc_ctrl, @mmt).
+ */
+static unsigned int mc_mmt_pages(struct mc_ctrl *c)
+{
+	return mc_mmt_home(c) == c ? mc_peer(c)->mirror_pages : c->mirror_pages;
+}
+
+/**
+ * mc_mirror_used - mirror pages of the peer's mirror area that @c holds
+ * @c: the controller
+ */
+u32 mc_mirror_used(struct mc_ctrl *c)
+{
+	struct mc_ctrl *h = mc_mmt_home(c);
+	u32 n;
+
+	spin_lock(&h->mmt_lock);
+	n = h->mmt.nr_pages - h->mmt.nr_free;
+	spin_unlock(&h->mmt_lock);
+	return n;
+}
+
 /* Free the bookkeeping; every pointer is cleared, so a second call is safe. */
 static void mc_ctrl_free_tables(struct mc_ctrl *c)
 {
@@ -141,7 +165,7 @@ static int mc_ctrl_alloc_tables(struct mc_ctrl *c)
 {
 	unsigned int nr = c->nr_pages;	/* mirror-area pages get relinked */
 	unsigned int nb = mc_hash_buckets(nr);
-	unsigned int nm = mc_peer(c)->mirror_pages;
+	unsigned int nm = mc_mmt_pages(c);
 	u32 *bucket, *hnext, *prev, *lnext, *link;
 	u64 *key;
 	u8 *on;
@@ -219,14 +243,14 @@ void mc_ctrl_reset_tables(struct mc_ctrl *c)
 void mc_ctrl_reset_mmt(struct mc_ctrl *c)
 {
 	spin_lock(&c->mmt_lock);
-	mmt_init(&c->mmt, mc_peer(c)->mirror_pages, c->mmt.link);
+	mmt_init(&c->mmt, mc_mmt_pages(c), c->mmt.link);
 	spin_unlock(&c->mmt_lock);
 }
 
 /* Write-back thresholds: 50% and 25% of the pages that can be dirty. */
 static void mc_ctrl_set_watermarks(struct mc_ctrl *c)
 {
-	unsigned int cap = min(c->rw_pages, c->mmt.nr_pages);
+	unsigned int cap = min(c->rw_pages, mc_mirror_total(c));
 
 	c->wb_high = max(1U, cap / 2);
 	c->wb_low = cap / 4;

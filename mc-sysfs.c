@@ -131,18 +131,12 @@ static ssize_t ctrl_show_clean_pages(struct kobject *kobj, char *buf)
 
 static ssize_t ctrl_show_mirror_used(struct kobject *kobj, char *buf)
 {
-	struct mc_ctrl *c = to_ctrl(kobj);
-	u32 n;
-
-	spin_lock(&c->mmt_lock);
-	n = c->mmt.nr_pages - c->mmt.nr_free;
-	spin_unlock(&c->mmt_lock);
-	return sysfs_emit(buf, "%u\n", n);
+	return sysfs_emit(buf, "%u\n", mc_mirror_used(to_ctrl(kobj)));
 }
 
 static ssize_t ctrl_show_mirror_total(struct kobject *kobj, char *buf)
 {
-	return sysfs_emit(buf, "%u\n", to_ctrl(kobj)->mmt.nr_pages);
+	return sysfs_emit(buf, "%u\n", mc_mirror_total(to_ctrl(kobj)));
 }
 
 static ssize_t ctrl_show_copy_engine(struct kobject *kobj, char *buf)
@@ -187,7 +181,7 @@ static ssize_t ctrl_store_wm(struct kobject *kobj, const char *buf,
 			     size_t len, bool high)
 {
 	struct mc_ctrl *c = to_ctrl(kobj);
-	unsigned int v, cap = min(c->rw_pages, c->mmt.nr_pages);
+	unsigned int v, cap = min(c->rw_pages, mc_mirror_total(c));
 	int r = kstrtouint(buf, 10, &v);
 
 	if (r)

@@ -169,13 +169,11 @@ static unsigned int mc_emit_ctrl(struct mc_ctrl *c, char *result,
 		free = c->rw_pages;
 	}
 	spin_unlock(&c->lock);
-	spin_lock(&c->mmt_lock);
-	used = c->mmt.nr_pages - c->mmt.nr_free;
-	spin_unlock(&c->mmt_lock);
+	used = mc_mirror_used(c);
 
 	DMEMIT(" %s %u %u %u", mc_state_name(READ_ONCE(c->state)),
 	       c->nr_pages, c->rw_pages, c->mirror_pages);
-	DMEMIT(" %u %u %u %u", dirty, free, used, c->mmt.nr_pages);
+	DMEMIT(" %u %u %u %u", dirty, free, used, mc_mirror_total(c));
 	DMEMIT(" %llu %llu %llu %llu",
 	       (u64)atomic64_read(&s->read_hits),
 	       (u64)atomic64_read(&s->read_misses),

@@ -2,7 +2,8 @@
 # scripts/bench-revs.sh REV...: what a change costs.  Builds the module of
 # each git revision in a scratch tree, boots the VM once per revision with
 # that module (tests/vm/_bench_rev.sh: 4 KiB random writes, 2 jobs, QD1 and
-# QD16, three runs on brd behind dm-delay 1 ms) and prints the median IOPS
+# QD16, and 1 MiB sequential writes, 1 job; three runs on brd behind
+# dm-delay 1 ms) and prints the median IOPS
 # of each revision and its ratio to the first.  Not a test: QEMU TCG
 # figures, compare them within one invocation only.
 set -euo pipefail
@@ -21,8 +22,8 @@ for rev in "$@"; do
 		--timeout 600 > "$OUT/console-$rev.log" 2>&1 || true
 	grep '^BENCHREV ' "$OUT/console-$rev.log" | awk -v r="$rev" '{ print r, $2, $4, $5 }' >> "$OUT/results.txt"
 done
-echo "4 KiB random write, 2 jobs, median of 3 runs (IOPS, p50 us); host: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), QEMU TCG"
-for wl in randwrite_qd1 randwrite_qd16; do
+echo "4 KiB random write, 2 jobs, and 1 MiB sequential write, 1 job; median of 3 runs (IOPS, p50 us); host: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), QEMU TCG"
+for wl in randwrite_qd1 randwrite_qd16 seqwrite_1m; do
 	base=""
 	for rev in "$@"; do
 		med=$(awk -v r="$rev" -v w=$wl '$1 == r && $2 == w { print $3, $4 }' "$OUT/results.txt" | sort -n | sed -n 2p)

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Benchmark (not a test; scripts/bench-revs.sh): one revision's module,
 # the mc-table setup of `make bench` (brd behind dm-delay 1 ms, 4096-page
-# caches), 4 KiB random writes with 2 jobs at QD1 and QD16, three runs
-# each.  Prints: BENCHREV <workload> <run> <iops> <p50_usec>
+# caches), 4 KiB random writes with 2 jobs at QD1 and QD16 and 1 MiB
+# sequential writes with 1 job at QD1, three runs each.
+# Prints: BENCHREV <workload> <run> <iops> <p50_usec>
 . /tests/lib.sh
 
 RUNTIME=${BENCH_RUNTIME:-5}
@@ -24,5 +25,12 @@ for run in 1 2 3; do
 				for (i = 59; i <= 78; i++) { split($i, kv, "="); if (kv[1] == "50.000000%") p = kv[2] }
 				printf "BENCHREV %s %d %d %d\n", w, r, $49, p }'
 	done
+	fio --name=s --filename=/dev/mapper/mc --direct=1 --ioengine=libaio \
+		--rw=write --bs=1M --iodepth=1 --numjobs=1 --size=64M \
+		--time_based --runtime=$RUNTIME --output-format=terse \
+		--terse-version=3 2>/dev/null | tail -n 1 |
+		awk -F';' -v r=$run '{
+			for (i = 59; i <= 78; i++) { split($i, kv, "="); if (kv[1] == "50.000000%") p = kv[2] }
+			printf "BENCHREV seqwrite_1m %d %d %d\n", r, $49, p }'
 done
 dmsetup remove mc
