@@ -27,6 +27,8 @@
  *                 CBE encoding, page hash, lists (also unit-tested in user
  *                 space, tests/unit/)
  *   mc-debug.c    exact object accounting and fault injection (debugfs)
+ *   mc-array.c    what a mapped device keeps across table reloads: the
+ *                 live table, LU reservations
  *   mc-lu.c       bios to the LUs, LU error state and retry
  *   mc-ctrl.c     controller lifecycle: cache memory, sizing, the state
  *                 transition table
@@ -40,6 +42,8 @@
  *   mc-args.c     table line parsing and canonical table printing
  *   mc-sysfs.c    /sys/block/dm-N/mirrorcache/
  *   mc-target.c   the target type: ctr/dtr, map, status, message, suspend
+ *   mc-port.c     the second target type, mcport: a host port into one
+ *                 controller, forwarding to the owner, reservations (003)
  *
  * dm-mirrorcache.h holds the shared definitions.
  */
@@ -53,6 +57,7 @@
 #include "lib/mc_list.c"
 
 #include "mc-debug.c"
+#include "mc-array.c"
 #include "mc-lu.c"
 #include "mc-ctrl.c"
 #include "mc-nch.c"
@@ -63,6 +68,7 @@
 #include "mc-args.c"
 #include "mc-sysfs.c"
 #include "mc-target.c"
+#include "mc-port.c"
 
 static int __init dm_mirrorcache_init(void)
 {
@@ -70,15 +76,23 @@ static int __init dm_mirrorcache_init(void)
 
 	mc_debug_init();
 	r = dm_register_target(&mc_target_type);
+	if (r < 0)
+		goto bad;
+	r = dm_register_target(&mcp_target_type);
 	if (r < 0) {
-		DMERR("register failed %d", r);
-		mc_debug_exit();
+		dm_unregister_target(&mc_target_type);
+		goto bad;
 	}
+	return 0;
+bad:
+	DMERR("register failed %d", r);
+	mc_debug_exit();
 	return r;
 }
 
 static void __exit dm_mirrorcache_exit(void)
 {
+	dm_unregister_target(&mcp_target_type);
 	dm_unregister_target(&mc_target_type);
 	mc_debug_exit();
 }
@@ -89,4 +103,5 @@ module_exit(dm_mirrorcache_exit);
 MODULE_DESCRIPTION(DM_NAME " mirrored write-back cache of a dual-controller array");
 MODULE_AUTHOR("The dm-mirrorcache developers");
 MODULE_LICENSE("GPL");
+MODULE_ALIAS("dm-mcport");	/* the second target type (mc-port.c) */
 MODULE_VERSION(MC_VERSION);	/* VERSION, through Kbuild */

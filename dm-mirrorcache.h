@@ -20,6 +20,7 @@
 #include <linux/mempool.h>
 #include <linux/wait.h>
 #include <linux/srcu.h>
+#include <linux/kref.h>
 
 #include <linux/bio.h>
 
@@ -117,6 +118,8 @@ struct mc_live {
 	atomic_t nch_reqs;
 	atomic_t lu_bios;
 	atomic_t kobjs;
+	atomic_t arrays;
+	atomic_t ports;
 };
 
 extern struct mc_live mc_live;
@@ -462,6 +465,26 @@ struct mc_failover {
 };
 
 /**
+ * struct mc_array - what a mapped device keeps across its tables (mc-array.c)
+ * @ref: held by each table instance and each port of the device
+ * @list: entry in the module's list of arrays
+ * @md: the mapped device
+ * @devt: its device number, which the ports look it up by
+ * @live: the table instance that is resumed, or NULL
+ * @lock: protects @resv changes
+ * @resv: per LU, the controller whose ports reserved it, or MC_NO_CTRL
+ */
+struct mc_array {
+	struct kref ref;
+	struct list_head list;
+	struct mapped_device *md;
+	dev_t devt;
+	struct mc_target __rcu *live;
+	spinlock_t lock;
+	int resv[MC_MAX_LUNS];
+};
+
+/**
  * struct mc_target - one dm-mirrorcache target instance
  * @ti: the dm target
  * @opts: optional arguments
@@ -496,6 +519,7 @@ struct mc_failover {
  * @failback_stall_us: how long the last failback held new bios
  * @failback_phase: enum mc_failback_phase
  * @dying: the destructor runs (mc_move_wait())
+ * @array: the mapped device's array (mc-array.c)
  */
 struct mc_target {
 	struct dm_target *ti;
@@ -530,6 +554,7 @@ struct mc_target {
 	u64 failback_stall_us;
 	int failback_phase;
 	bool dying;
+	struct mc_array *array;
 };
 
 static inline struct mc_ctrl *mc_peer(struct mc_ctrl *c)
@@ -657,6 +682,16 @@ void mc_io_put_ref(struct mc_io *io);
 void mc_kick(struct mc_ctrl *c);
 u32 mc_alloc_page(struct mc_ctrl *c);
 
+/* How the peer of a page's owner can serve a read of it (mc_peer_read()). */
+enum mc_peer_read {
+	MC_PR_LU,	/* not dirty in the owner's cache: the LU has it */
+	MC_PR_MIRROR,	/* copied from the owner's mirror copy of it */
+	MC_PR_OWNER,	/* a write is pending, or no mirror copy: ask the owner */
+};
+enum mc_peer_read mc_peer_read(struct mc_ctrl *o, unsigned int lun,
+			       u64 index, struct bio *bio,
+			       struct bvec_iter *iter);
+
 /* mc-nch.c */
 int mc_nch_init(struct mc_ctrl *c, char **error);
 void mc_nch_exit(struct mc_ctrl *c);
@@ -680,6 +715,19 @@ void mc_wb_check_counts(struct mc_ctrl *c);
 u32 mc_dirty_pages(struct mc_ctrl *c);
 u32 mc_held_pages(struct mc_ctrl *c, unsigned int lun);
 void mc_pull_drop(struct mc_ctrl *o, unsigned int lun, u64 index);
+
+/* mc-array.c */
+struct mc_array *mc_array_get(struct mapped_device *md);
+struct mc_array *mc_array_find(dev_t devt);
+void mc_array_put(struct mc_array *a);
+struct mc_target *mc_array_lock_live(struct mc_array *a);
+void mc_array_unlock_live(void);
+void mc_array_publish(struct mc_array *a, struct mc_target *mc);
+void mc_array_unpublish(struct mc_array *a, struct mc_target *mc);
+int mc_array_reserve(struct mc_array *a, unsigned int lun, unsigned int ctrl);
+bool mc_array_release_resv(struct mc_array *a, unsigned int lun,
+			   unsigned int ctrl);
+unsigned int mc_array_drop_ctrl(struct mc_array *a, unsigned int ctrl);
 
 /* mc-lu.c */
 struct bio *mc_lu_bio_alloc(struct mc_ctrl *c, struct mc_lun *lun,

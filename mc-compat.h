@@ -33,4 +33,15 @@ static inline void mc_limits_io_min(struct queue_limits *limits,
 			      limits->physical_block_size);
 }
 
+/*
+ * The status of a reservation conflict: BLK_STS_NEXUS in 6.1, renamed
+ * BLK_STS_RESV_CONFLICT in 6.5 (same value, -EBADE).  Either way dm-mpath
+ * passes it on instead of failing the path (blk_path_error()).
+ */
+#ifdef BLK_STS_RESV_CONFLICT
+#define MC_STS_RESV_CONFLICT	BLK_STS_RESV_CONFLICT
+#else
+#define MC_STS_RESV_CONFLICT	BLK_STS_NEXUS
+#endif
+
 #endif /* MC_KCOMPAT_H */

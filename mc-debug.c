@@ -59,6 +59,8 @@ static int mc_objects_show(struct seq_file *m, void *v)
 	seq_printf(m, "nch_requests %d\n", atomic_read(&mc_live.nch_reqs));
 	seq_printf(m, "lu_bios %d\n", atomic_read(&mc_live.lu_bios));
 	seq_printf(m, "kobjects %d\n", atomic_read(&mc_live.kobjs));
+	seq_printf(m, "arrays %d\n", atomic_read(&mc_live.arrays));
+	seq_printf(m, "ports %d\n", atomic_read(&mc_live.ports));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(mc_objects);

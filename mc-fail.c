@@ -244,9 +244,9 @@ static int mc_fail_check(struct mc_target *mc, unsigned int id)
 int mc_fail_ctrl(struct mc_target *mc, unsigned int id)
 {
 	struct mc_failover fo = { 0 };
+	unsigned int i, resv;
 	struct mc_ctrl *f, *s;
 	ktime_t t0;
-	unsigned int i;
 	int r;
 
 	mutex_lock(&mc->state_lock);
@@ -273,6 +273,10 @@ int mc_fail_ctrl(struct mc_target *mc, unsigned int id)
 	}
 	mc_io_thaw(mc);
 	fo.stall_us = ktime_us_delta(ktime_get(), t0);
+	resv = mc_array_drop_ctrl(mc->array, f->id);
+	if (resv)
+		DMWARN("ctrl%u failed: its ports' %u reservations are dropped",
+		       f->id, resv);
 	mc_wb_start(s);
 	mc_ctrl_scrub(f);	/* nothing uses @f's memory any more */
 

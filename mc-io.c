@@ -285,6 +285,61 @@ static int mc_read_page(struct mc_io *io, struct bio *bio)
 	return MC_STEP_DONE;
 }
 
+/**
+ * mc_peer_read - serve one page of a read at the peer of the LU's owner
+ * @o: the owner of LU @lun
+ * @lun: LU index
+ * @index: page index in the LU
+ * @bio: a read arriving at @o's peer (a port of the peer, mc-port.c)
+ * @iter: position of the page in @bio's data; advanced by one page
+ *
+ * Seed 003: the side that does not own a volume serves reads itself unless
+ * they overlap a pending write.  The owner's dirty pages are mirrored in
+ * the peer's memory: a dirty page that no write is busy with names a
+ * mirror page whose copy is complete and holds the page's newest data, and
+ * that mirror page stays the page's until write-back or a new write changes
+ * m->mirror under o->lock, so the copy out of it runs under o->lock.  Only
+ * while both controllers are online; claim 5 (a degraded survivor's mirror
+ * area serves nothing) is kept because then the peer's port is down.
+ *
+ * Return: enum mc_peer_read.  For MC_PR_MIRROR the page is in @bio.
+ */
+enum mc_peer_read mc_peer_read(struct mc_ctrl *o, unsigned int lun,
+			       u64 index, struct bio *bio,
+			       struct bvec_iter *iter)
+{
+	enum mc_peer_read r = MC_PR_OWNER;
+	struct mc_pmeta *m;
+	u32 p;
+
+	spin_lock(&o->lock);
+	if (READ_ONCE(o->state) != MC_CTRL_ONLINE ||
+	    READ_ONCE(mc_peer(o)->state) != MC_CTRL_ONLINE ||
+	    mc_discarding(o, lun, index))
+		goto out;
+	p = mc_hash_lookup(&o->hash, mc_hash_key(lun, index));
+	if (p == MC_HASH_NIL) {
+		r = MC_PR_LU;
+		goto out;
+	}
+	m = &o->meta[p];
+	if (m->busy)
+		goto out;		/* a write is pending: the owner orders it */
+	if (m->state != MC_CBE_DIRTY) {
+		r = MC_PR_LU;		/* clean or filling: the LU has it */
+		goto out;
+	}
+	if ((m->flags & MC_PF_RELINKED) || m->mirror == MC_CBE_NO_MIRROR)
+		goto out;
+	mc_bio_copy(bio, iter, mc_mirror_addr(o, m->mirror), true);
+	r = MC_PR_MIRROR;
+out:
+	spin_unlock(&o->lock);
+	if (r != MC_PR_MIRROR)
+		bio_advance_iter(bio, iter, PAGE_SIZE);
+	return r;
+}
+
 /* ---- write path ---- */
 
 /* Make page @p dirty for a new write and describe it for the mirror. */

@@ -20,6 +20,8 @@ static void mc_free(struct mc_target *mc)
 {
 	unsigned int i;
 
+	if (mc->array)
+		mc_array_unpublish(mc->array, mc);	/* no port reaches @mc */
 	/*
 	 * Quiesce both controllers before tearing either down: the work of
 	 * one (a mirror page release, a message) reaches into the other.
@@ -29,6 +31,8 @@ static void mc_free(struct mc_target *mc)
 	for (i = 0; i < MC_NR_CTRL; i++)
 		mc_ctrl_exit(&mc->ctrl[i]);
 	mc_io_gate_exit(mc);
+	if (mc->array)
+		mc_array_put(mc->array);
 	mempool_exit(&mc->nch_pool);
 	bioset_exit(&mc->bs);
 	mc_put_luns(mc);
@@ -67,6 +71,12 @@ static int mc_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	mutex_init(&mc->state_lock);
 	INIT_LIST_HEAD(&mc->list);
 
+	mc->array = mc_array_get(dm_table_get_md(ti->table));
+	if (!mc->array) {
+		ti->error = "Cannot allocate the array";
+		r = -ENOMEM;
+		goto bad;
+	}
 	r = mc_parse_args(mc, argc, argv, &ti->error);
 	if (r)
 		goto bad;
@@ -445,8 +455,11 @@ static void mc_postsuspend(struct dm_target *ti)
 
 static void mc_resume(struct dm_target *ti)
 {
-	mc_set_suspended(ti->private, false);
-	mc_sysfs_register(ti->private);
+	struct mc_target *mc = ti->private;
+
+	mc_set_suspended(mc, false);
+	mc_sysfs_register(mc);
+	mc_array_publish(mc->array, mc);
 }
 
 static struct target_type mc_target_type = {

@@ -25,7 +25,8 @@ STAGE=$OUT/root
 # parameters, so tests load them (tests/vm/lib.sh: load_mod).
 MODS="dm-mod dm-delay dm-flakey dm-writecache dm-cache dm-cache-smq dm-mirror
 	dm-log dm-region-hash brd null_blk ext4 xfs libnvdimm nd_pmem nfit
-	crc32c_generic crc32c-intel loop dm-log-writes"
+	crc32c_generic crc32c-intel loop dm-log-writes dm-multipath dm-round-robin
+	dm-service-time"
 BINS="dmsetup fio mke2fs mkfs.ext4 e2fsck fsck.ext4 mkfs.xfs xfs_repair ndctl
 	blkid losetup blkdiscard fstrim fallocate"
 
