@@ -688,7 +688,7 @@ enum mc_peer_read {
 	MC_PR_MIRROR,	/* copied from the owner's mirror copy of it */
 	MC_PR_OWNER,	/* a write is pending, or no mirror copy: ask the owner */
 };
-enum mc_peer_read mc_peer_read(struct mc_ctrl *o, unsigned int lun,
+enum mc_peer_read mc_peer_read(struct mc_ctrl *o, struct mc_lun *lun,
 			       u64 index, struct bio *bio,
 			       struct bvec_iter *iter);
 

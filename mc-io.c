@@ -287,8 +287,8 @@ static int mc_read_page(struct mc_io *io, struct bio *bio)
 
 /**
  * mc_peer_read - serve one page of a read at the peer of the LU's owner
- * @o: the owner of LU @lun
- * @lun: LU index
+ * @o: the owner of @lun when the port looked
+ * @lun: the LU
  * @index: page index in the LU
  * @bio: a read arriving at @o's peer (a port of the peer, mc-port.c)
  * @iter: position of the page in @bio's data; advanced by one page
@@ -301,10 +301,14 @@ static int mc_read_page(struct mc_io *io, struct bio *bio)
  * m->mirror under o->lock, so the copy out of it runs under o->lock.  Only
  * while both controllers are online; claim 5 (a degraded survivor's mirror
  * area serves nothing) is kept because then the peer's port is down.
+ * Not while the LU moves (mc-move.c): an instant takeover relinks the
+ * mirror pages into the new owner, which writes into them; the old owner's
+ * backups (MC_L_BACKUP) name them until they are destaged, and the switch
+ * files them there under o->lock before the new owner may write.
  *
  * Return: enum mc_peer_read.  For MC_PR_MIRROR the page is in @bio.
  */
-enum mc_peer_read mc_peer_read(struct mc_ctrl *o, unsigned int lun,
+enum mc_peer_read mc_peer_read(struct mc_ctrl *o, struct mc_lun *lun,
 			       u64 index, struct bio *bio,
 			       struct bvec_iter *iter)
 {
@@ -315,9 +319,11 @@ enum mc_peer_read mc_peer_read(struct mc_ctrl *o, unsigned int lun,
 	spin_lock(&o->lock);
 	if (READ_ONCE(o->state) != MC_CTRL_ONLINE ||
 	    READ_ONCE(mc_peer(o)->state) != MC_CTRL_ONLINE ||
-	    mc_discarding(o, lun, index))
+	    READ_ONCE(lun->owner) != o->id ||
+	    READ_ONCE(lun->phase) != MC_MV_IDLE ||
+	    mc_discarding(o, lun->id, index))
 		goto out;
-	p = mc_hash_lookup(&o->hash, mc_hash_key(lun, index));
+	p = mc_hash_lookup(&o->hash, mc_hash_key(lun->id, index));
 	if (p == MC_HASH_NIL) {
 		r = MC_PR_LU;
 		goto out;
@@ -329,7 +335,8 @@ enum mc_peer_read mc_peer_read(struct mc_ctrl *o, unsigned int lun,
 		r = MC_PR_LU;		/* clean or filling: the LU has it */
 		goto out;
 	}
-	if ((m->flags & MC_PF_RELINKED) || m->mirror == MC_CBE_NO_MIRROR)
+	if ((m->flags & MC_PF_RELINKED) || m->mirror == MC_CBE_NO_MIRROR ||
+	    mc_list_of(&o->lists, p) == MC_L_BACKUP)
 		goto out;
 	mc_bio_copy(bio, iter, mc_mirror_addr(o, m->mirror), true);
 	r = MC_PR_MIRROR;

@@ -178,7 +178,7 @@ static int mcp_read_local(struct mc_port *p, struct mc_target *mc,
 		return mcp_forward(p, bio, MCP_FORWARD);	/* the device
 								 * refuses it */
 	for (i = 0; i < nr; i++) {
-		kinds |= BIT(mc_peer_read(o, lun->id, first + i, bio, &iter));
+		kinds |= BIT(mc_peer_read(o, lun, first + i, bio, &iter));
 		if (kinds & BIT(MC_PR_OWNER))
 			break;
 	}

@@ -38,6 +38,22 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 			printf "\n";
 		}
 	}' "$OUT/raw.txt" | sort
+	echo
+	echo "Host ports, 1 job on LU 0 (owned by controller 0), IOPS / the device's:"
+	printf '%-15s %10s %10s %10s\n' workload "/owner" "/forward" "/mpath-rr"
+	awk '$3 == 1 { v[$1 " " $2] = $4; if ($1 ~ /^port-/) k[$2] = 1 }
+	END {
+		for (w in k) {
+			d = v["port-dev " w];
+			printf "%-15s", w;
+			n = split("port-owner port-fwd port-mpath", c, " ");
+			for (i = 1; i <= n; i++) {
+				o = v[c[i] " " w];
+				if (d > 0) printf " %10.2f", o / d; else printf " %10s", "-";
+			}
+			printf "\n";
+		}
+	}' "$OUT/raw.txt" | sort
 } | tee "$OUT/results.txt"
 
 # Bar chart: IOPS of 4 KiB random writes, 2 jobs, QD16, per contender.

@@ -8,7 +8,8 @@
 # dropped by a failure, kept by a table reload); a failed port's path
 # error; dm-multipath round-robin over both ports under fio write+verify
 # while each controller fails and recovers and its path is reinstated;
-# two writers through different ports on the same blocks; ext4 on the
+# (and service-time); two writers through different ports on the same
+# blocks; ext4 on the
 # multipath device across a failure and a failback; the owner path moves
 # with a takeover.  MC_SLOW (debug kernel): shorter fio runs.
 . /tests/lib.sh
@@ -226,6 +227,19 @@ fio --name=fin --filename=/dev/mapper/mc0 --rw=write --bs=64k --size=$((L * 512)
 	fail mp_full_verify "$(grep -iE 'err|verify' /tmp/fin2.log | head -3)"
 echo 1 > $SYS/ctrl1/recover
 dmsetup message mp 0 reinstate_path $(majmin p1)
+
+# service-time works the same way
+load_mod dm-service-time || fail st_module "dm-service-time"
+MPS="0 $L multipath 2 queue_mode bio 0 1 1 service-time 0 2 2 $(majmin p0) 1 1 $(majmin p1) 1 1"
+dmsetup suspend mp && dmsetup reload mp --table "$MPS" && dmsetup resume mp ||
+	fail st_reload "reload to service-time failed"
+fio --name=st --filename=/dev/mapper/mp --rw=randrw --bs=4k --direct=1 \
+	--ioengine=libaio --iodepth=8 --size=$((L * 512)) --time_based \
+	--runtime=4 --verify=crc32c --verify_backlog=64 --verify_fatal=1 \
+	--output=/tmp/st.log && pass st_fio_verify ||
+	fail st_fio_verify "$(grep -iE 'err|verify' /tmp/st.log | head -3)"
+dmsetup suspend mp && dmsetup reload mp --table "$MPT" && dmsetup resume mp ||
+	fail rr_reload "reload to round-robin failed"
 
 # ---- two writers through different ports on the same blocks ----
 dd if=/dev/urandom of=/tmp/wa bs=4096 count=64 2>/dev/null
