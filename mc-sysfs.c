@@ -397,6 +397,16 @@ static ssize_t lun_show_return_to(struct kobject *kobj, char *buf)
 				  sysfs_emit(buf, "%d\n", to);
 }
 
+/* The controller whose ports reserved the LU (mc-port.c), or "none". */
+static ssize_t lun_show_reserved_by(struct kobject *kobj, char *buf)
+{
+	struct mc_lun *lun = to_lun(kobj);
+	int by = READ_ONCE(lun->mc->array->resv[lun->id]);
+
+	return by == MC_NO_CTRL ? sysfs_emit(buf, "none\n") :
+				  sysfs_emit(buf, "%d\n", by);
+}
+
 /* "<phase> <pages left>": idle 0, destaging N, switching N, pulling N */
 static ssize_t lun_show_phase(struct kobject *kobj, char *buf)
 {
@@ -481,6 +491,7 @@ static ssize_t lun_store_return(struct kobject *kobj, const char *buf,
 }
 
 MC_ATTR_RO(lun, return_to);
+MC_ATTR_RO(lun, reserved_by);
 MC_ATTR_RO(lun, phase);
 MC_ATTR_RO(lun, takeovers);
 MC_ATTR_RO(lun, takeover_hold_us);
@@ -512,6 +523,7 @@ static struct attribute *mc_lun_attrs[] = {
 	&lun_attr_takeover_us.attr,
 	&lun_attr_takeover.attr,
 	&lun_attr_return.attr,
+	&lun_attr_reserved_by.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(mc_lun);

@@ -202,6 +202,7 @@ suite() {
 	has takeover/owners '^  0 +1:0 +32\.0 MiB +ctrl1\* +ctrl0 +ok ' '^  1 +1:1 +32\.0 MiB +ctrl1 +ctrl1 +ok '
 	has takeover/away '^  LU 0: away, returns to ctrl0; 2 takeovers \(last: I/O held 0\.743 ms, 356\.738 ms in all\)$'
 	has takeover/progress '^  LU 1 takeover: destaging, 120 dirty pages left \(writes go through\)$'
+	has takeover/reserved '^  LU 0: reserved through the ports of ctrl1$'
 	lacks takeover/lu1-home '^  LU 1: '
 	lacks takeover/no-other '^Other:$'
 

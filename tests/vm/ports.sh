@@ -137,6 +137,7 @@ assert_eq $ok 5 newest_after_write
 dmsetup message p0 0 reserve 1 || fail reserve "reserve refused"
 dmsetup message p0 0 reserve 1 || fail reserve_again "reserve by the holder refused"
 assert_eq "$(pst p1 4) $(pst p1 5) $(pst p1 6) $(pst p1 7)" "forward - owner 0" resv_status
+assert_eq "$(cat $SYS/lun1/reserved_by) $(cat $SYS/lun0/reserved_by)" "0 none" resv_sysfs
 assert_fail reserve_conflict dmsetup message p1 0 reserve 1
 assert_fail release_not_holder dmsetup message p1 0 release 1
 dd if=/dev/urandom of=/tmp/r bs=4096 count=1 2>/dev/null
@@ -166,7 +167,7 @@ dd if=/tmp/r of=/dev/mapper/p1 bs=4096 seek=$((LU1P + 5)) oflag=direct 2>/dev/nu
 # a failure of the holder's controller drops its reservations
 dmsetup message p0 0 reserve 1 && dmsetup message p0 0 reserve 0 || fail reserve2
 echo 1 > $SYS/ctrl0/fail || fail fail0 "fail refused"
-assert_eq "$(pst p1 5) $(pst p1 7)" "- -" resv_dropped_by_failure
+assert_eq "$(pst p1 5) $(pst p1 7) $(cat $SYS/lun1/reserved_by)" "- - none" resv_dropped_by_failure
 assert_fail reserve_failed_port dmsetup message p0 0 reserve 1
 dd if=/tmp/r of=/dev/mapper/p1 bs=4096 seek=$((LU1P + 5)) oflag=direct 2>/dev/null &&
 	pass write_after_drop || fail write_after_drop "write refused"
