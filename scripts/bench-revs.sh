@@ -20,7 +20,7 @@ for rev in "$@"; do
 	make -s -C "/lib/modules/$KVER/build" M="$PWD/$src" modules > "$OUT/build-$rev.log" 2>&1
 	MC_KO=$PWD/$src/dm-mirrorcache.ko bash scripts/vm/run.sh --script _bench_rev \
 		--timeout 600 > "$OUT/console-$rev.log" 2>&1 || true
-	grep '^BENCHREV ' "$OUT/console-$rev.log" | awk -v r="$rev" '{ print r, $2, $4, $5 }' >> "$OUT/results.txt"
+	grep -o 'BENCHREV .*' "$OUT/console-$rev.log" | awk -v r="$rev" '{ print r, $2, $4, $5 }' >> "$OUT/results.txt"
 done
 echo "4 KiB random write, 2 jobs, and 1 MiB sequential write, 1 job; median of 3 runs (IOPS, p50 us); host: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), QEMU TCG"
 for wl in randwrite_qd1 randwrite_qd16 seqwrite_1m; do

@@ -9,7 +9,7 @@ mkdir -p "$OUT"
 bash scripts/vm/run.sh --build --nvdimm --script _bench --timeout 3600 | tee "$OUT/console.log" |
 	grep -E '^(BENCH|bench:)' || true
 grep -q '^BENCH-DONE' "$OUT/console.log" || { echo "bench: the VM run did not finish"; exit 1; }
-grep '^BENCH ' "$OUT/console.log" | cut -d' ' -f2- > "$OUT/raw.txt"
+grep -o 'BENCH .*' "$OUT/console.log" | cut -d' ' -f2- > "$OUT/raw.txt"
 
 KVER=$(ls -d /lib/modules/6.1.0-*-amd64 | sort -V | tail -n 1 | xargs basename)
 CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')

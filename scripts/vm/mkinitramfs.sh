@@ -55,6 +55,8 @@ copy_bin() {
 }
 export PATH=$PATH:/sbin:/usr/sbin
 for b in $BINS; do copy_bin "$b"; done
+# MC_EXTRA_BINS: more binaries for one run (scripts/bench-profile.sh: perf)
+for b in ${MC_EXTRA_BINS:-}; do copy_bin "$b"; done
 
 # kernel modules, in dependency order, one .deps file per requested module.
 # libnvdimm comes out of --show-depends as an "install" rule of the ndctl
