@@ -720,11 +720,10 @@ void mc_pull_drop(struct mc_ctrl *o, unsigned int lun, u64 index);
 struct mc_array *mc_array_get(struct mapped_device *md);
 struct mc_array *mc_array_find(dev_t devt);
 void mc_array_put(struct mc_array *a);
-struct mc_target *mc_array_lock_live(struct mc_array *a);
-void mc_array_unlock_live(void);
 void mc_array_publish(struct mc_array *a, struct mc_target *mc);
 void mc_array_unpublish(struct mc_array *a, struct mc_target *mc);
-int mc_array_reserve(struct mc_array *a, unsigned int lun, unsigned int ctrl);
+int mc_array_reserve(struct mc_array *a, unsigned int lun, struct mc_ctrl *c,
+		     int *holder);
 bool mc_array_release_resv(struct mc_array *a, unsigned int lun,
 			   unsigned int ctrl);
 unsigned int mc_array_drop_ctrl(struct mc_array *a, unsigned int ctrl);

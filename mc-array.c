@@ -103,25 +103,6 @@ void mc_array_put(struct mc_array *a)
 	mutex_unlock(&mc_arrays_lock);
 }
 
-/**
- * mc_array_lock_live - the live table, kept alive until mc_array_unlock_live()
- * @a: the array
- *
- * For a port's message, which sleeps: a table is not unpublished while
- * this is held.  Return: the live table, or NULL.
- */
-struct mc_target *mc_array_lock_live(struct mc_array *a)
-{
-	mutex_lock(&mc_arrays_lock);
-	return rcu_dereference_protected(a->live,
-					 lockdep_is_held(&mc_arrays_lock));
-}
-
-void mc_array_unlock_live(void)
-{
-	mutex_unlock(&mc_arrays_lock);
-}
-
 /* @mc is the device's live table now (resume). */
 void mc_array_publish(struct mc_array *a, struct mc_target *mc)
 {
@@ -147,24 +128,34 @@ void mc_array_unpublish(struct mc_array *a, struct mc_target *mc)
 }
 
 /**
- * mc_array_reserve - reserve LU @lun for the ports of controller @ctrl
+ * mc_array_reserve - reserve LU @lun for the ports of controller @c
  * @a: the array
  * @lun: LU index
- * @ctrl: the controller of the reserving port
+ * @c: the controller of the reserving port
+ * @holder: set to the controller that holds the reservation afterwards
  *
- * Return: the holder afterwards: @ctrl on success (also when it held the
- * reservation already), the other controller when that one holds it.
+ * A failure of @c drops its reservations under a->lock after @c's state
+ * changed (mc_array_drop_ctrl()), so checking the state under the same
+ * lock orders a reservation against a failure without the state mutex.
+ *
+ * Return: 0 (also when @c held the reservation already), -EBUSY when the
+ * other controller holds it, -EIO when @c is not up.
  */
-int mc_array_reserve(struct mc_array *a, unsigned int lun, unsigned int ctrl)
+int mc_array_reserve(struct mc_array *a, unsigned int lun, struct mc_ctrl *c,
+		     int *holder)
 {
-	int holder;
+	int r = 0;
 
 	spin_lock(&a->lock);
-	if (a->resv[lun] == MC_NO_CTRL)
-		WRITE_ONCE(a->resv[lun], ctrl);
-	holder = a->resv[lun];
+	if (!mc_ctrl_up(c))
+		r = -EIO;
+	else if (a->resv[lun] == MC_NO_CTRL)
+		WRITE_ONCE(a->resv[lun], c->id);
+	else if (a->resv[lun] != c->id)
+		r = -EBUSY;
+	*holder = a->resv[lun];
 	spin_unlock(&a->lock);
-	return holder;
+	return r;
 }
 
 /* Release @ctrl's reservation of @lun; false when @ctrl does not hold it. */

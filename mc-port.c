@@ -343,7 +343,7 @@ static int mcp_message_resv(struct mc_port *p, struct mc_target *mc,
 {
 	bool reserve = !strcasecmp(argv[0], "reserve");
 	unsigned int lun;
-	int holder;
+	int holder, r;
 	char dummy;
 
 	if (argc != 2 || sscanf(argv[1], "%u%c", &lun, &dummy) != 1 ||
@@ -359,23 +359,22 @@ static int mcp_message_resv(struct mc_port *p, struct mc_target *mc,
 		      lun, p->ctrl);
 		return -EINVAL;
 	}
-	if (!mc_ctrl_up(&mc->ctrl[p->ctrl])) {
+	r = mc_array_reserve(p->array, lun, &mc->ctrl[p->ctrl], &holder);
+	if (r == -EIO)
 		DMERR("mcport: controller %u has failed: no reservation",
 		      p->ctrl);
-		return -EIO;
-	}
-	holder = mc_array_reserve(p->array, lun, p->ctrl);
-	if (holder == p->ctrl)
-		return 0;
-	DMERR("mcport: LU %u is reserved through controller %d", lun, holder);
-	return -EBUSY;
+	else if (r)
+		DMERR("mcport: LU %u is reserved through controller %d",
+		      lun, holder);
+	return r;
 }
 
 /*
  * Messages: "reserve <lun>" and "release <lun>".  A reservation belongs to
  * the port's controller; the failure of that controller drops it
- * (mc_fail_ctrl()).  The state mutex of the live table orders a
- * reservation against a failure.
+ * (mc_fail_ctrl(), mc_array_reserve()).  Nothing here sleeps: the live
+ * table is kept by rcu_read_lock(), and a message never waits for a
+ * failover or a failback in progress.
  */
 static int mcp_message(struct dm_target *ti, unsigned int argc, char **argv,
 		       char *result, unsigned int maxlen)
@@ -390,16 +389,15 @@ static int mcp_message(struct dm_target *ti, unsigned int argc, char **argv,
 		      argc ? argv[0] : "", argc);
 		return -EINVAL;
 	}
-	mc = mc_array_lock_live(p->array);
+	rcu_read_lock();
+	mc = rcu_dereference(p->array->live);
+	if (mc)
+		r = mcp_message_resv(p, mc, argc, argv);
+	rcu_read_unlock();
 	if (!mc) {
-		mc_array_unlock_live();
 		DMERR("mcport: the device has no live table");
-		return -ENODEV;
+		r = -ENODEV;
 	}
-	mutex_lock(&mc->state_lock);
-	r = mcp_message_resv(p, mc, argc, argv);
-	mutex_unlock(&mc->state_lock);
-	mc_array_unlock_live();
 	return r;
 }
 
