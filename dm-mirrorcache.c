@@ -21,7 +21,10 @@
  * reader finds a concern by file name, and the compiler can inline across
  * files on the hot path (a write walks mc-io.c, mc-nch.c and lib/).  The
  * layers call downward only; a lower file reports to a higher one through
- * a callback it was handed.
+ * a callback or a work item it was handed.  The compiler holds this:
+ * dm-mirrorcache.h declares no function of the files, each function is
+ * static, so a file sees only the functions of the files included before
+ * it.
  *
  *   lib/          kernel-agnostic algorithms: mirror management table,
  *                 CBE encoding, page hash, lists (also unit-tested in user
@@ -29,19 +32,21 @@
  *   mc-debug.c    exact object accounting and fault injection (debugfs)
  *   mc-array.c    what a mapped device keeps across table reloads: the
  *                 live table, LU reservations
- *   mc-lu.c       bios to the LUs, LU error state and retry
- *   mc-ctrl.c     controller lifecycle: cache memory, sizing, the state
- *                 transition table
+ *   mc-lu.c       bios to the LUs, LU error state
+ *   mc-ctrl.c     the cache core of a controller: memory, tables, sizing,
+ *                 the state transition table
  *   mc-nch.c      the node channel: mirror copies (CPU or DMA), mirror
  *                 page acquisition (table or message)
- *   mc-wb.c       write-back (destage), flush and drain
+ *   mc-wb.c       write-back (destage), retry of held pages, flush and
+ *                 drain
  *   mc-io.c       admission (the failover gate), re-drive, the read and
  *                 write paths of a controller
  *   mc-fail.c     controller failure, degrade (relink), recovery, failback
  *   mc-move.c     LU takeover and return on command (destage, instant)
  *   mc-args.c     table line parsing and canonical table printing
  *   mc-sysfs.c    /sys/block/dm-N/mirrorcache/
- *   mc-target.c   the target type: ctr/dtr, map, status, message, suspend
+ *   mc-target.c   the target type: ctr/dtr (a controller assembled from
+ *                 the layers), map, status, message, suspend
  *   mc-port.c     the second target type, mcport: a host port into one
  *                 controller, forwarding to the owner, reservations (003)
  *

@@ -4,7 +4,7 @@
  * storage array with mirrored write-back caches.
  *
  * Shared definitions of the target: the structures of the target, its
- * controllers and LUs, and the functions each file offers the others.
+ * controllers and LUs, and what the layers hand each other (at the end).
  * dm-mirrorcache.c, the module's entry point, includes the files in layer
  * order and says what each holds.
  */
@@ -644,43 +644,13 @@ static inline void *mc_mirror_addr(struct mc_ctrl *c, u32 m)
 	return page_address(p->pages[p->rw_pages + m]);
 }
 
-/* mc-args.c */
-int mc_parse_args(struct mc_target *mc, unsigned int argc, char **argv,
-		  char **error);
-void mc_put_luns(struct mc_target *mc);
-unsigned int mc_emit_table(struct mc_target *mc, char *result,
-			   unsigned int maxlen);
-const char *mc_state_name(enum mc_ctrl_state state);
-
-/* mc-ctrl.c */
-int mc_ctrl_init(struct mc_ctrl *c, struct mc_target *mc, unsigned int id,
-		 char **error);
-void mc_ctrl_exit(struct mc_ctrl *c);
-void mc_ctrl_quiesce(struct mc_ctrl *c);
-void mc_ctrl_set_state(struct mc_ctrl *c, enum mc_ctrl_state to);
-void mc_ctrl_reset_tables(struct mc_ctrl *c);
-void mc_ctrl_reset_mmt(struct mc_ctrl *c);
-u32 mc_mirror_used(struct mc_ctrl *c);
-void mc_ctrls_size_mirrors(struct mc_target *mc);
-int mc_ctrl_check_sizes(struct mc_target *mc, char **error);
-
-/* mc-io.c */
-struct mc_lun *mc_lun_of(struct mc_target *mc, sector_t sector);
-void mc_io_start(struct mc_target *mc, struct bio *bio);
-void mc_redrive(struct mc_target *mc, struct bio *bio);
-void mc_io_freeze(struct mc_target *mc);
-void mc_io_thaw(struct mc_target *mc);
-void mc_io_wait_idle(struct mc_target *mc);
-int mc_io_gate_init(struct mc_target *mc);
-void mc_io_gate_exit(struct mc_target *mc);
-void mc_flush_start(struct mc_target *mc, struct bio *bio);
-void mc_io_put(struct mc_target *mc);
-int mc_io_map(struct mc_target *mc, struct bio *bio);
-void mc_io_work(struct work_struct *work);
-void mc_io_complete(struct mc_io *io);
-void mc_io_put_ref(struct mc_io *io);
-void mc_kick(struct mc_ctrl *c);
-u32 mc_alloc_page(struct mc_ctrl *c);
+/*
+ * Between the files.  No function of the files is declared here: each is
+ * static, and visible to the files that dm-mirrorcache.c includes after
+ * its own, so a call to a layer above does not compile.  A lower layer
+ * reports to a higher one through a callback or a work item it was
+ * handed.  What the layers hand each other:
+ */
 
 /* How the peer of a page's owner can serve a read of it (mc_peer_read()). */
 enum mc_peer_read {
@@ -688,87 +658,17 @@ enum mc_peer_read {
 	MC_PR_MIRROR,	/* copied from the owner's mirror copy of it */
 	MC_PR_OWNER,	/* a write is pending, or no mirror copy: ask the owner */
 };
-enum mc_peer_read mc_peer_read(struct mc_ctrl *o, struct mc_lun *lun,
-			       u64 index, struct bio *bio,
-			       struct bvec_iter *iter);
 
-/* mc-nch.c */
-int mc_nch_init(struct mc_ctrl *c, char **error);
-void mc_nch_exit(struct mc_ctrl *c);
-u32 mc_mirror_get(struct mc_ctrl *c);
-void mc_mirror_put(struct mc_ctrl *c, u32 m);
-void mc_nch_copy(struct mc_ctrl *c, struct mc_io *io, u32 page,
-		 const struct mc_cbe *cbe, u32 old_mirror);
-int mc_nch_pool_init(struct mc_target *mc);
-
-/* mc-wb.c */
-void mc_wb_work(struct work_struct *work);
-void mc_wb_complete(struct mc_ctrl *c, struct bio *bio);
-void mc_wb_start(struct mc_ctrl *c);
-void mc_wb_flush(struct mc_ctrl *c, struct bio *bio);
-void mc_wb_check_flushes(struct mc_ctrl *c);
-u32 mc_wb_drain(struct mc_ctrl *c);
-void mc_wb_through(struct mc_ctrl *c, struct mc_io *io, u32 p);
-void mc_wb_dirtied(struct mc_ctrl *c, struct mc_pmeta *m);
-void mc_wb_cleaned(struct mc_ctrl *c, struct mc_pmeta *m);
-void mc_wb_check_counts(struct mc_ctrl *c);
-u32 mc_dirty_pages(struct mc_ctrl *c);
-u32 mc_held_pages(struct mc_ctrl *c, unsigned int lun);
-void mc_pull_drop(struct mc_ctrl *o, unsigned int lun, u64 index);
-
-/* mc-array.c */
-struct mc_array *mc_array_get(struct mapped_device *md);
-struct mc_array *mc_array_find(dev_t devt);
-void mc_array_put(struct mc_array *a);
-void mc_array_publish(struct mc_array *a, struct mc_target *mc);
-void mc_array_unpublish(struct mc_array *a, struct mc_target *mc);
-int mc_array_reserve(struct mc_array *a, unsigned int lun, struct mc_ctrl *c,
-		     int *holder);
-bool mc_array_release_resv(struct mc_array *a, unsigned int lun,
-			   unsigned int ctrl);
-unsigned int mc_array_drop_ctrl(struct mc_array *a, unsigned int ctrl);
-
-/* mc-lu.c */
-struct bio *mc_lu_bio_alloc(struct mc_ctrl *c, struct mc_lun *lun,
-			    unsigned int nr_vecs, blk_opf_t opf,
-			    struct mc_io *io);
-void mc_lu_bio_put(struct bio *bio);
-void mc_lu_endio(struct bio *bio);
-void mc_lu_write_error(struct mc_ctrl *c, struct mc_lun *lun,
-		       blk_status_t err, u32 pages);
-void mc_lu_write_ok(struct mc_ctrl *c, struct mc_lun *lun);
-u32 mc_lu_retry(struct mc_ctrl *c, bool reset);
-void mc_lu_init(struct mc_ctrl *c);
-void mc_lun_set_owner(struct mc_lun *lun, unsigned int to);
-void mc_lu_exit(struct mc_ctrl *c);
-
-/* mc-debug.c */
-void mc_debug_init(void);
-void mc_debug_exit(void);
-void mc_inject_delay(u32 *knob);
+/*
+ * How the node channel (mc_nch_copy()) reports a finished mirror copy to
+ * its caller: the copy of @page for @io is complete and marked, or, with
+ * @copied false, did not count because @c went down first.
+ */
+typedef void (*mc_nch_done_fn)(struct mc_ctrl *c, struct mc_io *io, u32 page,
+			       bool copied);
 
 /* Fire a fault-injection knob of mc-debug.c (off: one load and branch). */
 #define mc_inject(knob) \
 	do { if (unlikely(READ_ONCE(mc_inject_##knob))) mc_inject_delay(&mc_inject_##knob); } while (0)
-
-/* mc-fail.c */
-int mc_fail_ctrl(struct mc_target *mc, unsigned int id);
-int mc_recover_ctrl(struct mc_target *mc, unsigned int id);
-void mc_purge_foreign(struct mc_ctrl *s);
-
-/* mc-move.c */
-int mc_takeover(struct mc_target *mc, unsigned int id, unsigned int to,
-		int method);
-int mc_return(struct mc_target *mc, int id, int method);
-int mc_move_method_of(const char *s, int dflt);
-const char *mc_move_phase_name(struct mc_lun *lun);
-u32 mc_move_left(struct mc_lun *lun);
-void mc_move_init(struct mc_target *mc);
-void mc_move_wait(struct mc_target *mc);
-
-/* mc-sysfs.c */
-void mc_sysfs_register(struct mc_target *mc);
-void mc_sysfs_unregister(struct mc_target *mc);
-void mc_sysfs_init(struct mc_target *mc);
 
 #endif /* DM_MIRRORCACHE_H */

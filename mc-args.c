@@ -28,19 +28,6 @@ static const char * const mc_alloc_names[] = { "table", "message" };
 static const char * const mc_engine_names[] = { "auto", "cpu", "dma" };
 static const char * const mc_flush_names[] = { "destage", "mirror" };
 static const char * const mc_degraded_names[] = { "writethrough", "writeback" };
-/* User-visible names: solo and handback are "online" (see ctrlN/solo). */
-static const char * const mc_state_names[] = {
-	[MC_CTRL_ONLINE] = "online",
-	[MC_CTRL_SOLO] = "online",
-	[MC_CTRL_HANDBACK] = "online",
-	[MC_CTRL_FAILED] = "failed",
-	[MC_CTRL_RECOVERING] = "recovering",
-};
-
-const char *mc_state_name(enum mc_ctrl_state state)
-{
-	return state < ARRAY_SIZE(mc_state_names) ? mc_state_names[state] : "?";
-}
 
 /* Parse a decimal unsigned int; rejects signs, junk and overflow. */
 static int mc_parse_uint(const char *s, unsigned int *v)
@@ -282,7 +269,7 @@ static int mc_parse_options(struct mc_options *o, struct dm_arg_set *as,
  *
  * Return: 0 or a negative errno.
  */
-int mc_parse_args(struct mc_target *mc, unsigned int argc, char **argv,
+static int mc_parse_args(struct mc_target *mc, unsigned int argc, char **argv,
 		  char **error)
 {
 	struct dm_arg_set as = { .argc = argc, .argv = argv };
@@ -312,7 +299,7 @@ int mc_parse_args(struct mc_target *mc, unsigned int argc, char **argv,
 }
 
 /* Release every LU device taken by mc_parse_args(). */
-void mc_put_luns(struct mc_target *mc)
+static void mc_put_luns(struct mc_target *mc)
 {
 	unsigned int i;
 
@@ -327,7 +314,7 @@ void mc_put_luns(struct mc_target *mc)
  * Print the canonical table line: every optional argument is spelled out,
  * so a reload of this output yields the same device.
  */
-unsigned int mc_emit_table(struct mc_target *mc, char *result,
+static unsigned int mc_emit_table(struct mc_target *mc, char *result,
 			   unsigned int maxlen)
 {
 	const struct mc_options *o = &mc->opts;

@@ -59,7 +59,7 @@ static struct mc_array *__mc_array_find(struct mapped_device *md, dev_t devt)
  *
  * Return: a reference, or NULL when out of memory.
  */
-struct mc_array *mc_array_get(struct mapped_device *md)
+static struct mc_array *mc_array_get(struct mapped_device *md)
 {
 	struct mc_array *a;
 
@@ -77,7 +77,7 @@ struct mc_array *mc_array_get(struct mapped_device *md)
  *
  * Return: a reference, or NULL when @devt has no dm-mirrorcache table.
  */
-struct mc_array *mc_array_find(dev_t devt)
+static struct mc_array *mc_array_find(dev_t devt)
 {
 	struct mc_array *a;
 
@@ -96,7 +96,7 @@ static void mc_array_release(struct kref *ref)
 	atomic_dec(&mc_live.arrays);
 }
 
-void mc_array_put(struct mc_array *a)
+static void mc_array_put(struct mc_array *a)
 {
 	mutex_lock(&mc_arrays_lock);
 	kref_put(&a->ref, mc_array_release);
@@ -104,7 +104,7 @@ void mc_array_put(struct mc_array *a)
 }
 
 /* @mc is the device's live table now (resume). */
-void mc_array_publish(struct mc_array *a, struct mc_target *mc)
+static void mc_array_publish(struct mc_array *a, struct mc_target *mc)
 {
 	mutex_lock(&mc_arrays_lock);
 	rcu_assign_pointer(a->live, mc);
@@ -118,7 +118,7 @@ void mc_array_publish(struct mc_array *a, struct mc_target *mc)
  *
  * Waits for the ports that found @mc live to finish with it.
  */
-void mc_array_unpublish(struct mc_array *a, struct mc_target *mc)
+static void mc_array_unpublish(struct mc_array *a, struct mc_target *mc)
 {
 	mutex_lock(&mc_arrays_lock);
 	if (rcu_access_pointer(a->live) == mc)
@@ -141,7 +141,7 @@ void mc_array_unpublish(struct mc_array *a, struct mc_target *mc)
  * Return: 0 (also when @c held the reservation already), -EBUSY when the
  * other controller holds it, -EIO when @c is not up.
  */
-int mc_array_reserve(struct mc_array *a, unsigned int lun, struct mc_ctrl *c,
+static int mc_array_reserve(struct mc_array *a, unsigned int lun, struct mc_ctrl *c,
 		     int *holder)
 {
 	int r = 0;
@@ -159,7 +159,7 @@ int mc_array_reserve(struct mc_array *a, unsigned int lun, struct mc_ctrl *c,
 }
 
 /* Release @ctrl's reservation of @lun; false when @ctrl does not hold it. */
-bool mc_array_release_resv(struct mc_array *a, unsigned int lun,
+static bool mc_array_release_resv(struct mc_array *a, unsigned int lun,
 			   unsigned int ctrl)
 {
 	bool held;
@@ -173,7 +173,7 @@ bool mc_array_release_resv(struct mc_array *a, unsigned int lun,
 }
 
 /* Controller @ctrl failed: its reservations go.  Returns how many. */
-unsigned int mc_array_drop_ctrl(struct mc_array *a, unsigned int ctrl)
+static unsigned int mc_array_drop_ctrl(struct mc_array *a, unsigned int ctrl)
 {
 	unsigned int i, n = 0;
 

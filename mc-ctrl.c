@@ -63,7 +63,7 @@ static int mc_ctrl_alloc_pages(struct mc_ctrl *c)
  * mirror area for the peer.  Caches of 100 and 110 pages at 30% give mirror
  * areas of 33 and 30 pages.
  */
-void mc_ctrls_size_mirrors(struct mc_target *mc)
+static void mc_ctrls_size_mirrors(struct mc_target *mc)
 {
 	unsigned int i;
 
@@ -81,7 +81,7 @@ void mc_ctrls_size_mirrors(struct mc_target *mc)
  * Return: 0, -EINVAL for a layout that cannot work, -ENOMEM when the caches
  * would take more than MC_MAX_RAM_PCT of RAM.
  */
-int mc_ctrl_check_sizes(struct mc_target *mc, char **error)
+static int mc_ctrl_check_sizes(struct mc_target *mc, char **error)
 {
 	u64 total = (u64)mc->ctrl[0].nr_pages + mc->ctrl[1].nr_pages;
 	unsigned int i;
@@ -118,7 +118,7 @@ static unsigned int mc_mmt_pages(struct mc_ctrl *c)
  * mc_mirror_used - mirror pages of the peer's mirror area that @c holds
  * @c: the controller
  */
-u32 mc_mirror_used(struct mc_ctrl *c)
+static u32 mc_mirror_used(struct mc_ctrl *c)
 {
 	struct mc_ctrl *h = mc_mmt_home(c);
 	u32 n;
@@ -206,7 +206,7 @@ static int mc_ctrl_alloc_tables(struct mc_ctrl *c)
  *
  * Each struct page remembers its index.  Used at start and at recovery.
  */
-void mc_ctrl_reset_tables(struct mc_ctrl *c)
+static void mc_ctrl_reset_tables(struct mc_ctrl *c)
 {
 	u32 i;
 
@@ -240,7 +240,7 @@ void mc_ctrl_reset_tables(struct mc_ctrl *c)
  * The peer has told its size again: the table covers the mirror area the
  * peer reserved for @c, with every page open.
  */
-void mc_ctrl_reset_mmt(struct mc_ctrl *c)
+static void mc_ctrl_reset_mmt(struct mc_ctrl *c)
 {
 	spin_lock(&c->mmt_lock);
 	mmt_init(&c->mmt, mc_mmt_pages(c), c->mmt.link);
@@ -263,8 +263,6 @@ static int mc_ctrl_alloc_wq(struct mc_ctrl *c)
 	if (!c->wq)
 		return -ENOMEM;
 	atomic_inc(&mc_live.wqs);
-	INIT_WORK(&c->io_work, mc_io_work);
-	INIT_WORK(&c->wb_work, mc_wb_work);
 	return 0;
 }
 
@@ -275,16 +273,15 @@ static int mc_ctrl_alloc_wq(struct mc_ctrl *c)
  * @id: 0 or 1
  * @error: set to a static message on failure
  *
- * Both controllers' nr_pages and mirror_pages must be set.  On failure
+ * Both controllers' nr_pages and mirror_pages must be set, and the work
+ * items of the layers above initialised (mc-target.c).  On failure
  * everything allocated here is freed again by mc_ctrl_exit().
  *
  * Return: 0 or a negative errno.
  */
-int mc_ctrl_init(struct mc_ctrl *c, struct mc_target *mc, unsigned int id,
+static int mc_ctrl_init(struct mc_ctrl *c, struct mc_target *mc, unsigned int id,
 		 char **error)
 {
-	int r;
-
 	c->id = id;
 	c->mc = mc;
 	c->state = MC_CTRL_ONLINE;
@@ -298,7 +295,6 @@ int mc_ctrl_init(struct mc_ctrl *c, struct mc_target *mc, unsigned int id,
 	init_waitqueue_head(&c->wb_wait);
 	spin_lock_init(&c->done_lock);
 	bio_list_init(&c->done);
-	mc_lu_init(c);
 
 	if (mc_ctrl_alloc_pages(c)) {
 		*error = "Cannot allocate cache memory";
@@ -314,10 +310,21 @@ int mc_ctrl_init(struct mc_ctrl *c, struct mc_target *mc, unsigned int id,
 		*error = "Cannot allocate controller work queue";
 		return -ENOMEM;
 	}
-	r = mc_nch_init(c, error);
-	if (r)
-		return r;
 	return 0;
+}
+
+/* User-visible names: solo and handback are "online" (see ctrlN/solo). */
+static const char * const mc_state_names[] = {
+	[MC_CTRL_ONLINE] = "online",
+	[MC_CTRL_SOLO] = "online",
+	[MC_CTRL_HANDBACK] = "online",
+	[MC_CTRL_FAILED] = "failed",
+	[MC_CTRL_RECOVERING] = "recovering",
+};
+
+static const char *mc_state_name(enum mc_ctrl_state state)
+{
+	return state < ARRAY_SIZE(mc_state_names) ? mc_state_names[state] : "?";
 }
 
 #define MC_TO(s)	BIT(MC_CTRL_##s)
@@ -342,7 +349,7 @@ static const unsigned int mc_ctrl_transitions[MC_CTRL_NR_STATES] = {
  * one state per critical section); drains waiting on the controller are
  * woken.
  */
-void mc_ctrl_set_state(struct mc_ctrl *c, enum mc_ctrl_state to)
+static void mc_ctrl_set_state(struct mc_ctrl *c, enum mc_ctrl_state to)
 {
 	enum mc_ctrl_state from = c->state;
 
@@ -360,10 +367,12 @@ void mc_ctrl_set_state(struct mc_ctrl *c, enum mc_ctrl_state to)
 }
 
 /**
- * mc_ctrl_quiesce - wait until no work of @c runs or is queued
+ * mc_ctrl_quiesce - wait until no LU bio of @c is in flight and no work on
+ *	its work queue runs or is queued (the node channel has its own,
+ *	mc_nch_quiesce())
  * @c: the controller; no bio may arrive any more
  */
-void mc_ctrl_quiesce(struct mc_ctrl *c)
+static void mc_ctrl_quiesce(struct mc_ctrl *c)
 {
 	if (c->wq) {	/* no LU bio before the work queue exists */
 		/* LU bios end in mc_lu_endio(), under done_lock: see there */
@@ -372,24 +381,15 @@ void mc_ctrl_quiesce(struct mc_ctrl *c)
 		spin_unlock_irq(&c->done_lock);
 		flush_workqueue(c->wq);
 	}
-	if (c->nch_wq)
-		flush_workqueue(c->nch_wq);
-	if (c->msg_wq)
-		flush_workqueue(c->msg_wq);
-	if (c->nch_wq)		/* inject_work is initialised with it */
-		flush_work(&c->inject_work);
 }
 
 /* Free everything mc_ctrl_init() allocated; safe on a partial init. */
-void mc_ctrl_exit(struct mc_ctrl *c)
+static void mc_ctrl_exit(struct mc_ctrl *c)
 {
 	mc_lu_exit(c);
 	if (c->wq) {
 		cancel_work_sync(&c->wb_work);
 		cancel_work_sync(&c->io_work);
-	}
-	mc_nch_exit(c);
-	if (c->wq) {
 		destroy_workqueue(c->wq);
 		atomic_dec(&mc_live.wqs);
 	}

@@ -68,7 +68,7 @@ DEFINE_SHOW_ATTRIBUTE(mc_objects);
 /**
  * mc_debug_init - create the debugfs directory (failure is not fatal)
  */
-void mc_debug_init(void)
+static void mc_debug_init(void)
 {
 	mc_debugfs = debugfs_create_dir("dm-mirrorcache", NULL);
 	debugfs_create_file("objects", 0444, mc_debugfs, NULL,
@@ -87,7 +87,7 @@ void mc_debug_init(void)
 			   &mc_inject_takeover_hold_ms);
 }
 
-void mc_debug_exit(void)
+static void mc_debug_exit(void)
 {
 	debugfs_remove_recursive(mc_debugfs);
 }
@@ -96,7 +96,7 @@ void mc_debug_exit(void)
  * mc_inject_delay - sleep once for a fault-injection knob, then disarm it
  * @knob: one of the mc_inject_*_ms knobs; process context only
  */
-void mc_inject_delay(u32 *knob)
+static void mc_inject_delay(u32 *knob)
 {
 	u32 ms = xchg(knob, 0);
 

@@ -241,7 +241,7 @@ static int mc_fail_check(struct mc_target *mc, unsigned int id)
  * Return: 0, -EINVAL (no such or not online controller) or -EBUSY (the
  * last online controller); a refusal changes nothing.
  */
-int mc_fail_ctrl(struct mc_target *mc, unsigned int id)
+static int mc_fail_ctrl(struct mc_target *mc, unsigned int id)
 {
 	struct mc_failover fo = { 0 };
 	unsigned int i, resv;
@@ -290,6 +290,20 @@ int mc_fail_ctrl(struct mc_target *mc, unsigned int id)
 out:
 	mutex_unlock(&mc->state_lock);
 	return r;
+}
+
+/* Fault injection: the torn copy of mc-nch.c fails its controller here. */
+static void mc_fail_inject_work(struct work_struct *work)
+{
+	struct mc_ctrl *c = container_of(work, struct mc_ctrl, inject_work);
+
+	mc_fail_ctrl(c->mc, c->id);
+}
+
+/* Set up @c's work of this file; nothing here can fail. */
+static void mc_fail_init_work(struct mc_ctrl *c)
+{
+	INIT_WORK(&c->inject_work, mc_fail_inject_work);
 }
 
 /* ---- recover and failback ---- */
@@ -349,7 +363,7 @@ static void mc_recover_abort(struct mc_target *mc, struct mc_ctrl *f,
  * and no failover can give them back to it before this ends (the caller
  * holds state_lock), so none of its stale pages is ever read.
  */
-void mc_purge_foreign(struct mc_ctrl *s)
+static void mc_purge_foreign(struct mc_ctrl *s)
 {
 	struct mc_target *mc = s->mc;
 	struct mc_pmeta *m;
@@ -423,7 +437,7 @@ static void mc_restart(struct mc_ctrl *f, struct mc_ctrl *s)
  *
  * Return: 0 or -EINVAL (no such or not failed controller).
  */
-int mc_recover_ctrl(struct mc_target *mc, unsigned int id)
+static int mc_recover_ctrl(struct mc_target *mc, unsigned int id)
 {
 	struct mc_ctrl *f, *s;
 	unsigned int i, luns = 0;

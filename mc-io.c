@@ -34,6 +34,12 @@
 
 #include "dm-mirrorcache.h"
 
+/* The bio state machine (below) and the gate (further below) call each other. */
+static void mc_io_put_ref(struct mc_io *io);
+static void mc_io_put(struct mc_target *mc);
+static void mc_io_start(struct mc_target *mc, struct bio *bio);
+static void mc_flush_start(struct mc_target *mc, struct bio *bio);
+
 /* Most pages one fill reads. */
 #define MC_FILL_MAX	32
 
@@ -77,7 +83,7 @@ static void mc_bio_copy(struct bio *bio, struct bvec_iter *iter, void *buf,
  * mc_kick - re-drive the parked bios of @c from its work queue
  * @c: the controller
  */
-void mc_kick(struct mc_ctrl *c)
+static void mc_kick(struct mc_ctrl *c)
 {
 	queue_work(c->wq, &c->io_work);
 }
@@ -94,7 +100,7 @@ static void mc_park(struct mc_ctrl *c, struct bio *bio)
  *
  * Return: the page, out of the hash and on no list, or MC_LIST_NIL.
  */
-u32 mc_alloc_page(struct mc_ctrl *c)
+static u32 mc_alloc_page(struct mc_ctrl *c)
 {
 	u32 n = mc_list_count(&c->lists, MC_L_CLEAN);
 	struct mc_pmeta *m;
@@ -126,7 +132,7 @@ static void mc_free_page(struct mc_ctrl *c, u32 p)
 }
 
 /* The LU that holds mapped-device sector @sector (relative to the target). */
-struct mc_lun *mc_lun_of(struct mc_target *mc, sector_t sector)
+static struct mc_lun *mc_lun_of(struct mc_target *mc, sector_t sector)
 {
 	unsigned int lo = 0, hi = mc->nr_luns - 1, mid;
 
@@ -308,7 +314,7 @@ static int mc_read_page(struct mc_io *io, struct bio *bio)
  *
  * Return: enum mc_peer_read.  For MC_PR_MIRROR the page is in @bio.
  */
-enum mc_peer_read mc_peer_read(struct mc_ctrl *o, struct mc_lun *lun,
+static enum mc_peer_read mc_peer_read(struct mc_ctrl *o, struct mc_lun *lun,
 			       u64 index, struct bio *bio,
 			       struct bvec_iter *iter)
 {
@@ -446,6 +452,41 @@ static bool mc_write_get_mirror(struct mc_ctrl *c, struct bio *bio, u32 *spare)
 	return false;
 }
 
+/* Destage page @p of write @io now; @io completes when the LU has it. */
+static void mc_write_through(struct mc_ctrl *c, struct mc_io *io, u32 p)
+{
+	atomic_inc(&io->pending);
+	mc_wb_through(c, p, io->fua, io);	/* drops busy */
+}
+
+/*
+ * The node channel's report (mc_nch_copy()): the mirror copy of page @p of
+ * write @io is complete and marked, or, when @copied is false, @c went down
+ * first and the write runs again through the survivor.
+ */
+static void mc_write_copied(struct mc_ctrl *c, struct mc_io *io, u32 p,
+			    bool copied)
+{
+	bool kick;
+
+	if (!copied)
+		io->redrive = true;
+	if (copied && io->wt) {
+		mc_write_through(c, io, p);
+		spin_lock(&c->lock);
+	} else {
+		spin_lock(&c->lock);
+		c->meta[p].busy--;
+	}
+	kick = !bio_list_empty(&c->parked) || c->wb_drain ||
+	       !bio_list_empty(&c->flushes);
+	spin_unlock(&c->lock);
+
+	mc_io_put_ref(io);
+	if (kick)
+		mc_kick(c);
+}
+
 static int mc_write_page(struct mc_io *io, struct bio *bio)
 {
 	struct mc_ctrl *c = io->c;
@@ -481,9 +522,10 @@ static int mc_write_page(struct mc_io *io, struct bio *bio)
 	mc_bio_copy(bio, &io->iter, mc_page_addr(c, p), false);
 	mc_inject(copy_delay_ms);
 	if (cbe.mirror != MC_CBE_NO_MIRROR) {
-		mc_nch_copy(c, io, p, &cbe, old);
+		atomic_inc(&io->pending);
+		mc_nch_copy(c, io, p, &cbe, old, mc_write_copied);
 	} else if (io->wt) {
-		mc_wb_through(c, io, p);	/* solo: nothing to mirror */
+		mc_write_through(c, io, p);	/* solo: nothing to mirror */
 	} else {
 		spin_lock(&c->lock);
 		c->meta[p].busy--;
@@ -715,7 +757,7 @@ static void mc_admit(struct mc_target *mc, struct bio *bio)
  * @bio: a started bio whose controller failed under it; nothing else
  *	references it
  */
-void mc_redrive(struct mc_target *mc, struct bio *bio)
+static void mc_redrive(struct mc_target *mc, struct bio *bio)
 {
 	spin_lock(&mc->gate_lock);
 	bio_list_add(&mc->held, bio);
@@ -750,7 +792,7 @@ static void mc_redrive_work(struct work_struct *work)
  * mc_io_freeze - close the gate; on return no bio starts any more
  * @mc: the target; the caller holds mc->state_lock
  */
-void mc_io_freeze(struct mc_target *mc)
+static void mc_io_freeze(struct mc_target *mc)
 {
 	spin_lock(&mc->gate_lock);
 	mc->frozen = true;
@@ -762,7 +804,7 @@ void mc_io_freeze(struct mc_target *mc)
  * mc_io_thaw - open the gate and admit the held bios
  * @mc: the target
  */
-void mc_io_thaw(struct mc_target *mc)
+static void mc_io_thaw(struct mc_target *mc)
 {
 	spin_lock(&mc->gate_lock);
 	mc->frozen = false;
@@ -774,12 +816,12 @@ void mc_io_thaw(struct mc_target *mc)
  * mc_io_wait_idle - wait until no started bio is in the target
  * @mc: the target, frozen
  */
-void mc_io_wait_idle(struct mc_target *mc)
+static void mc_io_wait_idle(struct mc_target *mc)
 {
 	wait_event(mc->idle_wait, !atomic_read(&mc->active_ios));
 }
 
-int mc_io_gate_init(struct mc_target *mc)
+static int mc_io_gate_init(struct mc_target *mc)
 {
 	spin_lock_init(&mc->gate_lock);
 	bio_list_init(&mc->held);
@@ -796,7 +838,7 @@ int mc_io_gate_init(struct mc_target *mc)
 }
 
 /* Undo mc_io_gate_init(); no bio is in the target. */
-void mc_io_gate_exit(struct mc_target *mc)
+static void mc_io_gate_exit(struct mc_target *mc)
 {
 	if (mc->wq) {
 		destroy_workqueue(mc->wq);
@@ -817,7 +859,7 @@ void mc_io_gate_exit(struct mc_target *mc)
  * Every mirror copy and, for a write-through write, every destage of the
  * bio has completed.
  */
-void mc_io_complete(struct mc_io *io)
+static void mc_io_complete(struct mc_io *io)
 {
 	struct bio *bio = mc_bio_of(io);
 	struct mc_ctrl *c = io->c;
@@ -835,7 +877,7 @@ void mc_io_complete(struct mc_io *io)
  * mc_io_put_ref - drop one pending reference of @io (a copy or a destage)
  * @io: the bio's state
  */
-void mc_io_put_ref(struct mc_io *io)
+static void mc_io_put_ref(struct mc_io *io)
 {
 	if (atomic_dec_and_test(&io->pending))
 		mc_io_complete(io);
@@ -845,7 +887,7 @@ void mc_io_put_ref(struct mc_io *io)
  * mc_io_put - a bio left the target (completed or handed on)
  * @mc: the target
  */
-void mc_io_put(struct mc_target *mc)
+static void mc_io_put(struct mc_target *mc)
 {
 	if (atomic_dec_and_test(&mc->active_ios))
 		wake_up_all(&mc->idle_wait);
@@ -883,14 +925,48 @@ static void mc_io_step(struct mc_io *io, struct bio *bio)
 	mc_io_put_ref(io);
 }
 
+/*
+ * A write-back bio completed (mc_wb_complete()); finish the write-through
+ * write it was for, if any.
+ */
+static void mc_write_lu_done(struct mc_ctrl *c, struct bio *bio)
+{
+	struct mc_io *io = mc_lbio_of(bio)->io;
+	blk_status_t st = bio->bi_status;
+
+	if (!mc_wb_complete(c, bio)) {
+		if (io)
+			io->redrive = true;	/* @c failed under it */
+	} else if (io && st) {
+		io->status = st;
+	}
+	if (io)
+		mc_io_put_ref(io);
+}
+
+/* A flush whose writes are on its LU goes on to the LU's own cache. */
+static void mc_flush_done(struct mc_ctrl *c, struct bio *bio)
+{
+	struct mc_io *io = mc_io_of(bio);
+
+	if (io->status) {
+		bio->bi_status = io->status;
+		bio_endio(bio);
+	} else {
+		bio_set_dev(bio, io->lun->dev->bdev);
+		submit_bio_noacct(bio);
+	}
+	mc_io_put(c->mc);
+}
+
 /**
  * mc_io_work - the controller's work: completions, then parked bios
  * @work: mc_ctrl->io_work
  */
-void mc_io_work(struct work_struct *work)
+static void mc_io_work(struct work_struct *work)
 {
 	struct mc_ctrl *c = container_of(work, struct mc_ctrl, io_work);
-	struct bio_list done, parked;
+	struct bio_list done, parked, flushes = BIO_EMPTY_LIST;
 	struct bio *bio;
 
 	spin_lock_irq(&c->done_lock);
@@ -903,7 +979,7 @@ void mc_io_work(struct work_struct *work)
 		else if (mc_bio_discard(bio))
 			mc_discard_complete(c, bio);
 		else
-			mc_wb_complete(c, bio);
+			mc_write_lu_done(c, bio);
 	}
 
 	if (!mc_ctrl_up(c))
@@ -915,8 +991,16 @@ void mc_io_work(struct work_struct *work)
 	while ((bio = bio_list_pop(&parked)))
 		mc_io_step(mc_io_of(bio), bio);
 
-	mc_wb_check_flushes(c);
+	mc_wb_check_flushes(c, &flushes);
+	while ((bio = bio_list_pop(&flushes)))
+		mc_flush_done(c, bio);
 	mc_wb_start(c);
+}
+
+/* Set up @c's I/O work; nothing here can fail. */
+static void mc_io_init_work(struct mc_ctrl *c)
+{
+	INIT_WORK(&c->io_work, mc_io_work);
 }
 
 /**
@@ -924,7 +1008,7 @@ void mc_io_work(struct work_struct *work)
  * @mc: the target
  * @bio: the flush; io->lun is set
  */
-void mc_flush_start(struct mc_target *mc, struct bio *bio)
+static void mc_flush_start(struct mc_target *mc, struct bio *bio)
 {
 	struct mc_io *io = mc_io_of(bio);
 
@@ -935,7 +1019,11 @@ void mc_flush_start(struct mc_target *mc, struct bio *bio)
 		mc_io_put(mc);
 		return;
 	}
-	mc_wb_flush(io->c, bio);
+	if (!mc_wb_flush(io->c, bio)) {
+		mc_redrive(mc, bio);	/* the survivor answers it */
+		return;
+	}
+	mc_kick(io->c);
 }
 
 /* Route an empty flush to the owner of the LU it is meant for. */
@@ -957,7 +1045,7 @@ static int mc_map_flush(struct mc_target *mc, struct bio *bio)
  *
  * Return: a DM_MAPIO_* code.
  */
-int mc_io_map(struct mc_target *mc, struct bio *bio)
+static int mc_io_map(struct mc_target *mc, struct bio *bio)
 {
 	struct mc_io *io = mc_io_of(bio);
 	sector_t sector, left;
@@ -990,7 +1078,7 @@ int mc_io_map(struct mc_target *mc, struct bio *bio)
  * The controller is the LU's current owner, so a bio re-driven after a
  * failover runs on the survivor.
  */
-void mc_io_start(struct mc_target *mc, struct bio *bio)
+static void mc_io_start(struct mc_target *mc, struct bio *bio)
 {
 	struct mc_io *io = mc_io_of(bio);
 

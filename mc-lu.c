@@ -14,13 +14,15 @@
  * status and sysfs, new writes to the LU fail at once, flushes and FUA
  * writes that need its held pages fail.  The held pages are retried
  * automatically with a backoff of 1, 2, 4, ... MC_RETRY_MAX_S seconds, or
- * at once by the "retry" message; the first destage that succeeds again
- * ends the error state.
+ * at once by the "retry" message (the retry work is write-back's,
+ * mc-wb.c); the first destage that succeeds again ends the error state.
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 
 #include "dm-mirrorcache.h"
+
+static void mc_lu_endio(struct bio *bio);
 
 #define MC_RETRY_MIN	HZ
 #define MC_RETRY_MAX_S	30
@@ -35,7 +37,7 @@
  *
  * Return: the bio; it completes through the controller's done list.
  */
-struct bio *mc_lu_bio_alloc(struct mc_ctrl *c, struct mc_lun *lun,
+static struct bio *mc_lu_bio_alloc(struct mc_ctrl *c, struct mc_lun *lun,
 			    unsigned int nr_vecs, blk_opf_t opf,
 			    struct mc_io *io)
 {
@@ -52,14 +54,14 @@ struct bio *mc_lu_bio_alloc(struct mc_ctrl *c, struct mc_lun *lun,
 }
 
 /* Free a bio of mc_lu_bio_alloc(); its completion has been handled. */
-void mc_lu_bio_put(struct bio *bio)
+static void mc_lu_bio_put(struct bio *bio)
 {
 	atomic_dec(&mc_live.lu_bios);
 	bio_put(bio);
 }
 
 /* Completion of an LU bio, in any context: hand it to the work queue. */
-void mc_lu_endio(struct bio *bio)
+static void mc_lu_endio(struct bio *bio)
 {
 	struct mc_ctrl *c = mc_lbio_of(bio)->c;
 	unsigned long flags;
@@ -86,7 +88,7 @@ void mc_lu_endio(struct bio *bio)
  *
  * Logs the first error of an episode and schedules the automatic retry.
  */
-void mc_lu_write_error(struct mc_ctrl *c, struct mc_lun *lun,
+static void mc_lu_write_error(struct mc_ctrl *c, struct mc_lun *lun,
 		       blk_status_t err, u32 pages)
 {
 	int e = blk_status_to_errno(err);
@@ -109,7 +111,7 @@ void mc_lu_write_error(struct mc_ctrl *c, struct mc_lun *lun,
  * @c: the controller
  * @lun: the LU
  */
-void mc_lu_write_ok(struct mc_ctrl *c, struct mc_lun *lun)
+static void mc_lu_write_ok(struct mc_ctrl *c, struct mc_lun *lun)
 {
 	if (likely(!READ_ONCE(lun->error)))
 		return;
@@ -127,7 +129,7 @@ void mc_lu_write_ok(struct mc_ctrl *c, struct mc_lun *lun)
  *
  * Return: the number of pages that will be destaged again.
  */
-u32 mc_lu_retry(struct mc_ctrl *c, bool reset)
+static u32 mc_lu_retry(struct mc_ctrl *c, bool reset)
 {
 	u32 n = 0, p;
 
@@ -146,22 +148,8 @@ u32 mc_lu_retry(struct mc_ctrl *c, bool reset)
 	return n;
 }
 
-static void mc_lu_retry_work(struct work_struct *work)
-{
-	struct mc_ctrl *c = container_of(to_delayed_work(work), struct mc_ctrl,
-					 retry_work);
-
-	if (mc_lu_retry(c, false))
-		mc_wb_start(c);
-}
-
-void mc_lu_init(struct mc_ctrl *c)
-{
-	INIT_DELAYED_WORK(&c->retry_work, mc_lu_retry_work);
-}
-
 /* Stop the automatic retry; the work queue is still alive. */
-void mc_lu_exit(struct mc_ctrl *c)
+static void mc_lu_exit(struct mc_ctrl *c)
 {
 	if (c->wq)
 		cancel_delayed_work_sync(&c->retry_work);
@@ -177,7 +165,7 @@ void mc_lu_exit(struct mc_ctrl *c)
  * back to it is home again.  Called under mc_target->state_lock with I/O
  * held (a takeover's switch, a failover, a failback).
  */
-void mc_lun_set_owner(struct mc_lun *lun, unsigned int to)
+static void mc_lun_set_owner(struct mc_lun *lun, unsigned int to)
 {
 	unsigned int from = lun->owner;
 

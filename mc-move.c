@@ -63,7 +63,7 @@ static const char * const mc_move_phases[] = {
 	[MC_MV_PULLING] = "pulling",
 };
 
-const char *mc_move_phase_name(struct mc_lun *lun)
+static const char *mc_move_phase_name(struct mc_lun *lun)
 {
 	return mc_move_phases[READ_ONCE(lun->phase)];
 }
@@ -73,7 +73,7 @@ const char *mc_move_phase_name(struct mc_lun *lun)
  *	the old owner while destaging, its backups while pulling
  * @lun: the LU
  */
-u32 mc_move_left(struct mc_lun *lun)
+static u32 mc_move_left(struct mc_lun *lun)
 {
 	switch (READ_ONCE(lun->phase)) {
 	case MC_MV_DESTAGING:
@@ -86,7 +86,7 @@ u32 mc_move_left(struct mc_lun *lun)
 }
 
 /* "destage" or "instant" (NULL: @dflt); -1 for anything else. */
-int mc_move_method_of(const char *s, int dflt)
+static int mc_move_method_of(const char *s, int dflt)
 {
 	if (!s)
 		return dflt;
@@ -509,7 +509,7 @@ static int mc_move_start(struct mc_target *mc, struct mc_lun *lun,
  * Return: 0 once the move runs, or an errno after a logged refusal that
  * changed nothing.
  */
-int mc_takeover(struct mc_target *mc, unsigned int id, unsigned int to,
+static int mc_takeover(struct mc_target *mc, unsigned int id, unsigned int to,
 		int method)
 {
 	int r;
@@ -549,7 +549,7 @@ static int mc_return_check(struct mc_target *mc, struct mc_lun *lun)
  *
  * "return all" starts nothing unless every LU that is away can return.
  */
-int mc_return(struct mc_target *mc, int id, int method)
+static int mc_return(struct mc_target *mc, int id, int method)
 {
 	unsigned int i, lo = id < 0 ? 0 : id, hi = id < 0 ? mc->nr_luns : id + 1;
 	struct mc_lun *lun;
@@ -576,7 +576,7 @@ int mc_return(struct mc_target *mc, int id, int method)
 }
 
 /* Set up the takeover state of every LU. */
-void mc_move_init(struct mc_target *mc)
+static void mc_move_init(struct mc_target *mc)
 {
 	unsigned int i;
 
@@ -589,7 +589,7 @@ void mc_move_init(struct mc_target *mc)
  * @mc: the target, suspended (a move in its destage phase gives up, one
  *	that pulls ends with the drain that destages the relinked pages)
  */
-void mc_move_wait(struct mc_target *mc)
+static void mc_move_wait(struct mc_target *mc)
 {
 	unsigned int i;
 

@@ -37,6 +37,7 @@
  *	is complete, or MC_CBE_NO_MIRROR
  * @src: DMA address of the local page (DMA engine only)
  * @dst: DMA address of the mirror page (DMA engine only)
+ * @done: the caller's completion (mc_nch_copy())
  * @dma_failed: the DMA transfer reported an error: copy with the CPU
  * @pooled: allocated from mc_target->nch_pool (a CPU copy made by the
  *	submitter uses one on its stack)
@@ -51,11 +52,12 @@ struct mc_nch_req {
 	struct mc_cbe cbe;
 	dma_addr_t src;
 	dma_addr_t dst;
+	mc_nch_done_fn done;
 	bool dma_failed;
 	bool pooled;
 };
 
-int mc_nch_pool_init(struct mc_target *mc)
+static int mc_nch_pool_init(struct mc_target *mc)
 {
 	return mempool_init_kmalloc_pool(&mc->nch_pool, MC_NCH_POOL_MIN,
 					 sizeof(struct mc_nch_req));
@@ -140,7 +142,7 @@ static u32 mc_msg_call(struct mc_ctrl *c, int op, u32 page)
  *
  * Return: the mirror page, or MMT_NIL when the mirror area is full.
  */
-u32 mc_mirror_get(struct mc_ctrl *c)
+static u32 mc_mirror_get(struct mc_ctrl *c)
 {
 	u32 m;
 
@@ -161,7 +163,7 @@ u32 mc_mirror_get(struct mc_ctrl *c)
  * Writes the free pattern into the peer's CBE of the page first, then
  * returns the page to the mirror management table.
  */
-void mc_mirror_put(struct mc_ctrl *c, u32 m)
+static void mc_mirror_put(struct mc_ctrl *c, u32 m)
 {
 	if (READ_ONCE(c->state) != MC_CTRL_ONLINE)
 		return;		/* solo or failed: the table is rebuilt at recovery */
@@ -179,17 +181,19 @@ void mc_mirror_put(struct mc_ctrl *c, u32 m)
 
 /*
  * The data is in the mirror page: write the completion mark (the CBE),
- * release the previous mirror page, release the write.
+ * release the previous mirror page, report to the caller.
  *
  * The mark is written under the read side of alive_lock: a failure takes
  * the write side before it scrubs the cache, so a copy that may have read
- * scrubbed data never gets a valid CBE.  The bio of such a copy is run
- * again through the survivor.
+ * scrubbed data never gets a valid CBE, and its caller hears that the copy
+ * did not count.
  */
 static void mc_nch_copy_done(struct mc_ctrl *c, struct mc_nch_req *req)
 {
+	mc_nch_done_fn done = req->done;
 	struct mc_io *io = req->io;
-	bool alive, kick;
+	u32 page = req->page;
+	bool alive;
 
 	read_lock(&c->alive_lock);
 	alive = mc_state_up(c->state);
@@ -202,28 +206,12 @@ static void mc_nch_copy_done(struct mc_ctrl *c, struct mc_nch_req *req)
 		atomic64_inc(&c->stats.nch_copies);
 		if (req->old_mirror != MC_CBE_NO_MIRROR)
 			mc_mirror_put(c, req->old_mirror);
-	} else {
-		io->redrive = true;
 	}
-
-	if (alive && io->wt) {
-		mc_wb_through(c, io, req->page);	/* drops busy */
-		spin_lock(&c->lock);
-	} else {
-		spin_lock(&c->lock);
-		c->meta[req->page].busy--;
-	}
-	kick = !bio_list_empty(&c->parked) || c->wb_drain ||
-	       !bio_list_empty(&c->flushes);
-	spin_unlock(&c->lock);
-
 	if (req->pooled) {
 		mempool_free(req, &c->mc->nch_pool);
 		atomic_dec(&mc_live.nch_reqs);
 	}
-	mc_io_put_ref(io);
-	if (kick)
-		mc_kick(c);
+	done(c, io, page, alive);
 }
 
 static void mc_nch_dma_unmap(struct mc_ctrl *c, struct mc_nch_req *req)
@@ -303,16 +291,9 @@ static void mc_nch_inject_torn(struct mc_ctrl *c, struct mc_nch_req *req)
 
 	memcpy(mc_mirror_addr(c, req->mirror), mc_page_addr(c, req->page),
 	       PAGE_SIZE / 2);
-	queue_work(system_unbound_wq, &c->inject_work);
+	queue_work(system_unbound_wq, &c->inject_work);	/* fails @c */
 	while (mc_ctrl_up(c) && time_before(jiffies, end))
 		usleep_range(100, 200);
-}
-
-static void mc_nch_inject_work(struct work_struct *work)
-{
-	struct mc_ctrl *c = container_of(work, struct mc_ctrl, inject_work);
-
-	mc_fail_ctrl(c->mc, c->id);
 }
 
 static void mc_nch_cpu_copy(struct mc_ctrl *c, struct mc_nch_req *req)
@@ -364,10 +345,12 @@ static void mc_nch_work(struct work_struct *work)
 /**
  * mc_nch_copy - make the mirror copy of a freshly written page
  * @c: the controller that owns @page
- * @io: the write; holds a pending reference until the copy is done
+ * @io: the write, which the node channel only hands back to @done
  * @page: local read/write page, already written
  * @cbe: the page's CBE (LU, index, mirror page, sequence number)
  * @old_mirror: the page's previous mirror page, or MC_CBE_NO_MIRROR
+ * @done: called once the copy is complete and marked, or did not count
+ *	because @c went down first (its @copied is false)
  *
  * With CPU copies the submitter copies at once and writes the completion
  * mark itself: no work-queue hop, no wakeup of another CPU, and the write
@@ -377,8 +360,8 @@ static void mc_nch_work(struct work_struct *work)
  * and 14) and completes from the engine's callback through the
  * node-channel work queue; so does the torn copy of the fault injection.
  */
-void mc_nch_copy(struct mc_ctrl *c, struct mc_io *io, u32 page,
-		 const struct mc_cbe *cbe, u32 old_mirror)
+static void mc_nch_copy(struct mc_ctrl *c, struct mc_io *io, u32 page,
+		 const struct mc_cbe *cbe, u32 old_mirror, mc_nch_done_fn done)
 {
 	struct mc_nch_req *req, local;
 	bool inline_copy = !c->dma && likely(!READ_ONCE(c->inject_torn));
@@ -395,8 +378,8 @@ void mc_nch_copy(struct mc_ctrl *c, struct mc_io *io, u32 page,
 	req->mirror = cbe->mirror;
 	req->old_mirror = old_mirror;
 	req->cbe = *cbe;
+	req->done = done;
 	req->pooled = !inline_copy;
-	atomic_inc(&io->pending);
 
 	if (inline_copy) {
 		if (likely(mc_ctrl_up(c)))
@@ -448,13 +431,12 @@ static int mc_nch_request_dma(struct mc_ctrl *c, char **error)
  *
  * Return: 0 or a negative errno.
  */
-int mc_nch_init(struct mc_ctrl *c, char **error)
+static int mc_nch_init(struct mc_ctrl *c, char **error)
 {
 	spin_lock_init(&c->nch_lock);
 	INIT_LIST_HEAD(&c->nch_queue);
 	INIT_LIST_HEAD(&c->nch_dma_done);
 	INIT_WORK(&c->nch_work, mc_nch_work);
-	INIT_WORK(&c->inject_work, mc_nch_inject_work);
 	c->nch_wq = alloc_workqueue("mc%u_nch", WQ_MEM_RECLAIM | WQ_UNBOUND |
 				    WQ_HIGHPRI, 1, c->id);
 	c->msg_wq = alloc_workqueue("mc%u_msg", WQ_MEM_RECLAIM | WQ_UNBOUND,
@@ -467,8 +449,17 @@ int mc_nch_init(struct mc_ctrl *c, char **error)
 	return mc_nch_request_dma(c, error);
 }
 
+/* Wait until no node-channel or message work of @c runs or is queued. */
+static void mc_nch_quiesce(struct mc_ctrl *c)
+{
+	if (c->nch_wq)
+		flush_workqueue(c->nch_wq);
+	if (c->msg_wq)
+		flush_workqueue(c->msg_wq);
+}
+
 /* Undo mc_nch_init(); the caller has quiesced all I/O. */
-void mc_nch_exit(struct mc_ctrl *c)
+static void mc_nch_exit(struct mc_ctrl *c)
 {
 	atomic_sub(!!c->nch_wq + !!c->msg_wq, &mc_live.wqs);
 	if (c->nch_wq)

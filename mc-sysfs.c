@@ -662,7 +662,7 @@ static struct mc_target *mc_of_kobj(struct kobject *kobj)
  * mc_sysfs_init - initialise (not add) every kobject of @mc
  * @mc: the target, after its controllers and LUs are set up
  */
-void mc_sysfs_init(struct mc_target *mc)
+static void mc_sysfs_init(struct mc_target *mc)
 {
 	unsigned int i;
 
@@ -723,7 +723,7 @@ static int __mc_sysfs_add(struct mc_target *mc, struct kobject *parent)
  * Takes the directory over from an older instance of the same mapped device
  * (a table reload).  A failure is logged; the device works without sysfs.
  */
-void mc_sysfs_register(struct mc_target *mc)
+static void mc_sysfs_register(struct mc_target *mc)
 {
 	struct mapped_device *md = dm_table_get_md(mc->ti->table);
 	struct mc_target *old, *tmp;
@@ -749,7 +749,7 @@ out:
  *
  * Waits until every kobject is released, so @mc can be freed afterwards.
  */
-void mc_sysfs_unregister(struct mc_target *mc)
+static void mc_sysfs_unregister(struct mc_target *mc)
 {
 	unsigned int i;
 

@@ -16,6 +16,33 @@
 
 #include "dm-mirrorcache.h"
 
+/*
+ * The work items of each layer of a controller, set up before anything can
+ * fail, so that a partial construction tears down like a whole one.
+ */
+static void mc_ctrl_init_works(struct mc_ctrl *c)
+{
+	mc_io_init_work(c);
+	mc_wb_init_work(c);
+	mc_fail_init_work(c);
+}
+
+/* Bring up controller @id: its memory and tables, then its node channel. */
+static int mc_ctrl_setup(struct mc_target *mc, unsigned int id, char **error)
+{
+	int r = mc_ctrl_init(&mc->ctrl[id], mc, id, error);
+
+	return r ? r : mc_nch_init(&mc->ctrl[id], error);
+}
+
+/* Wait until nothing of @c runs or is queued, from the top layer down. */
+static void mc_ctrl_quiesce_all(struct mc_ctrl *c)
+{
+	flush_work(&c->inject_work);
+	mc_ctrl_quiesce(c);
+	mc_nch_quiesce(c);
+}
+
 static void mc_free(struct mc_target *mc)
 {
 	unsigned int i;
@@ -27,9 +54,11 @@ static void mc_free(struct mc_target *mc)
 	 * one (a mirror page release, a message) reaches into the other.
 	 */
 	for (i = 0; i < 2 * MC_NR_CTRL; i++)
-		mc_ctrl_quiesce(&mc->ctrl[i % MC_NR_CTRL]);
-	for (i = 0; i < MC_NR_CTRL; i++)
+		mc_ctrl_quiesce_all(&mc->ctrl[i % MC_NR_CTRL]);
+	for (i = 0; i < MC_NR_CTRL; i++) {
+		mc_nch_exit(&mc->ctrl[i]);
 		mc_ctrl_exit(&mc->ctrl[i]);
+	}
 	mc_io_gate_exit(mc);
 	if (mc->array)
 		mc_array_put(mc->array);
@@ -70,6 +99,8 @@ static int mc_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	mc->ti = ti;
 	mutex_init(&mc->state_lock);
 	INIT_LIST_HEAD(&mc->list);
+	for (i = 0; i < MC_NR_CTRL; i++)
+		mc_ctrl_init_works(&mc->ctrl[i]);
 
 	mc->array = mc_array_get(dm_table_get_md(ti->table));
 	if (!mc->array) {
@@ -88,7 +119,7 @@ static int mc_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	if (r)
 		goto bad;
 	for (i = 0; i < MC_NR_CTRL; i++) {
-		r = mc_ctrl_init(&mc->ctrl[i], mc, i, &ti->error);
+		r = mc_ctrl_setup(mc, i, &ti->error);
 		if (r)
 			goto bad;
 	}

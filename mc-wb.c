@@ -65,7 +65,7 @@ static u32 __mc_dirty_pages(struct mc_ctrl *c)
  * Every dirty page, held ones included.  The tables of a controller that
  * is not up are stale or being rebuilt (mc-fail.c): they hold nothing.
  */
-u32 mc_dirty_pages(struct mc_ctrl *c)
+static u32 mc_dirty_pages(struct mc_ctrl *c)
 {
 	u32 n = 0;
 
@@ -81,7 +81,7 @@ u32 mc_dirty_pages(struct mc_ctrl *c)
  * @c: the controller
  * @lun: the LU
  */
-u32 mc_held_pages(struct mc_ctrl *c, unsigned int lun)
+static u32 mc_held_pages(struct mc_ctrl *c, unsigned int lun)
 {
 	u32 n = 0, p;
 
@@ -144,7 +144,7 @@ static void mc_wb_unbucket(struct mc_ctrl *c, struct mc_pmeta *m)
  * @c: the controller
  * @m: the page; its dirty_since is newer than every waiting flush
  */
-void mc_wb_dirtied(struct mc_ctrl *c, struct mc_pmeta *m)
+static void mc_wb_dirtied(struct mc_ctrl *c, struct mc_pmeta *m)
 {
 	c->fl_dirty[m->lun]++;
 }
@@ -154,7 +154,7 @@ void mc_wb_dirtied(struct mc_ctrl *c, struct mc_pmeta *m)
  * @c: the controller; c->lock held
  * @m: the page, its lun and dirty_since still set
  */
-void mc_wb_cleaned(struct mc_ctrl *c, struct mc_pmeta *m)
+static void mc_wb_cleaned(struct mc_ctrl *c, struct mc_pmeta *m)
 {
 	mc_wb_unbucket(c, m);
 	if (!WARN_ON_ONCE(!c->fl_dirty[m->lun]))
@@ -180,7 +180,7 @@ static void mc_wb_redirtied(struct mc_ctrl *c, struct mc_pmeta *m, u64 since)
  *	for the destructor, after the last drain)
  * @c: an online controller no bio uses
  */
-void mc_wb_check_counts(struct mc_ctrl *c)
+static void mc_wb_check_counts(struct mc_ctrl *c)
 {
 	u32 n[MC_MAX_LUNS] = { 0 }, p, i;
 
@@ -286,16 +286,18 @@ static void mc_wb_submit(struct mc_ctrl *c, struct mc_wb_ent *ents, u32 n)
 }
 
 /**
- * mc_wb_through - destage page @p of write @io now (write-through)
+ * mc_wb_through - destage page @p of a write now (write-through)
  * @c: the controller
- * @io: the write; it completes when this destage does
  * @p: a dirty page the write has just filled and mirrored; the write's
  *	busy reference on it is dropped here
+ * @fua: the write asked for FUA
+ * @io: the write, which write-back only hands back to the caller when the
+ *	destage is complete (mc_wb_complete())
  *
  * No other write can be in the page (writes wait while a page is busy or
  * under write-back), so the destage carries exactly this write's data.
  */
-void mc_wb_through(struct mc_ctrl *c, struct mc_io *io, u32 p)
+static void mc_wb_through(struct mc_ctrl *c, u32 p, bool fua, struct mc_io *io)
 {
 	struct mc_pmeta *m = &c->meta[p];
 	struct bio *bio;
@@ -312,9 +314,8 @@ void mc_wb_through(struct mc_ctrl *c, struct mc_io *io, u32 p)
 	c->wb_lu_inflight[m->lun]++;
 	spin_unlock(&c->lock);
 
-	atomic_inc(&io->pending);
-	bio = mc_lu_bio_alloc(c, io->lun, 1,
-			      REQ_OP_WRITE | (io->fua ? REQ_FUA : 0), io);
+	bio = mc_lu_bio_alloc(c, &c->mc->luns[m->lun], 1,
+			      REQ_OP_WRITE | (fua ? REQ_FUA : 0), io);
 	bio->bi_iter.bi_sector = m->index * MC_PAGE_SECTORS;
 	__bio_add_page(bio, c->pages[p], PAGE_SIZE, 0);
 	submit_bio_noacct(bio);
@@ -339,7 +340,7 @@ static void mc_wb_write_batch(struct mc_ctrl *c, struct mc_wb_ent *ents, u32 n)
  * mc_wb_work - destage batches while write-back is needed
  * @work: mc_ctrl->wb_work
  */
-void mc_wb_work(struct work_struct *work)
+static void mc_wb_work(struct work_struct *work)
 {
 	struct mc_ctrl *c = container_of(work, struct mc_ctrl, wb_work);
 	struct mc_wb_ent *ents;
@@ -368,7 +369,7 @@ void mc_wb_work(struct work_struct *work)
  * mc_wb_start - schedule write-back if it has anything to do
  * @c: the controller
  */
-void mc_wb_start(struct mc_ctrl *c)
+static void mc_wb_start(struct mc_ctrl *c)
 {
 	bool needed;
 
@@ -377,6 +378,23 @@ void mc_wb_start(struct mc_ctrl *c)
 	spin_unlock(&c->lock);
 	if (needed)
 		queue_work(c->wq, &c->wb_work);
+}
+
+/* The automatic retry of held pages (mc_lu_write_error()). */
+static void mc_wb_retry_work(struct work_struct *work)
+{
+	struct mc_ctrl *c = container_of(to_delayed_work(work), struct mc_ctrl,
+					 retry_work);
+
+	if (mc_lu_retry(c, false))
+		mc_wb_start(c);
+}
+
+/* Set up @c's write-back and retry work; nothing here can fail. */
+static void mc_wb_init_work(struct mc_ctrl *c)
+{
+	INIT_WORK(&c->wb_work, mc_wb_work);
+	INIT_DELAYED_WORK(&c->retry_work, mc_wb_retry_work);
 }
 
 /*
@@ -443,7 +461,7 @@ static u32 mc_wb_page_done(struct mc_ctrl *c, u32 p, bool ok, bool *relinked)
  * @o's mirror management table.  Nothing when @o keeps no backup of the
  * page (a page relinked by a failover, or @o failed).
  */
-void mc_pull_drop(struct mc_ctrl *o, unsigned int lun, u64 index)
+static void mc_pull_drop(struct mc_ctrl *o, unsigned int lun, u64 index)
 {
 	u32 mirror = MC_CBE_NO_MIRROR, p;
 	struct mc_pmeta *m;
@@ -473,30 +491,28 @@ out:
 /**
  * mc_wb_complete - a destage bio finished
  * @c: the controller
- * @bio: the write-back bio
+ * @bio: the write-back bio; freed here
  *
  * Called from the controller's work queue.  Releases the mirror pages of
- * the pages that became clean (seed 000, S44-S48), records the LU's error
- * state and finishes a write-through write waiting for the bio.
+ * the pages that became clean (seed 000, S44-S48) and records the LU's
+ * error state.  The caller finishes the write-through write the bio was
+ * for, if any (mc_lbio->io).
+ *
+ * Return: false when @c is down: its tables are dead and nothing was
+ * recorded, so a write-through write must run again through the survivor.
  */
-void mc_wb_complete(struct mc_ctrl *c, struct bio *bio)
+static bool mc_wb_complete(struct mc_ctrl *c, struct bio *bio)
 {
 	u32 release[BIO_MAX_VECS], nr = 0, pages = 0, i, m;
 	DECLARE_BITMAP(relinked, BIO_MAX_VECS);
-	struct mc_io *io = mc_lbio_of(bio)->io;
 	blk_status_t st = bio->bi_status;
 	struct mc_lun *lun = NULL;
 	struct bvec_iter_all iter;
 	struct bio_vec *bv;
 
 	if (!mc_ctrl_up(c)) {
-		/* A failed controller's tables are dead. */
-		if (io) {
-			io->redrive = true;
-			mc_io_put_ref(io);
-		}
 		mc_lu_bio_put(bio);
-		return;
+		return false;
 	}
 	bitmap_zero(relinked, BIO_MAX_VECS);
 	spin_lock(&c->lock);
@@ -526,13 +542,9 @@ void mc_wb_complete(struct mc_ctrl *c, struct bio *bio)
 		mc_lu_write_error(c, lun, st, pages);
 	else
 		mc_lu_write_ok(c, lun);
-	if (io) {
-		if (st)
-			io->status = st;
-		mc_io_put_ref(io);
-	}
 	mc_lu_bio_put(bio);
 	wake_up_all(&c->wb_wait);
+	return true;
 }
 
 /* ---- flush ---- */
@@ -569,16 +581,19 @@ static int mc_wb_flushed(struct mc_ctrl *c, struct mc_io *io)
  *	acknowledged before it is on the LU
  * @c: the controller in charge of the flush's LU
  * @bio: the flush
+ *
+ * mc_wb_check_flushes() hands it back when its writes are on the LU.
+ *
+ * Return: false when @c is down: the flush was not taken.
  */
-void mc_wb_flush(struct mc_ctrl *c, struct bio *bio)
+static bool mc_wb_flush(struct mc_ctrl *c, struct bio *bio)
 {
 	struct mc_io *io = mc_io_of(bio);
 
 	spin_lock(&c->lock);
 	if (!mc_state_up(c->state)) {
 		spin_unlock(&c->lock);
-		mc_redrive(c->mc, bio);	/* the survivor answers it */
-		return;
+		return false;
 	}
 	io->flush_seq = c->seq;
 	/* Its bucket: every dirty page of its LU no waiting flush counts. */
@@ -586,34 +601,23 @@ void mc_wb_flush(struct mc_ctrl *c, struct bio *bio)
 	c->fl_attr[io->lun->id] = c->fl_dirty[io->lun->id];
 	bio_list_add(&c->flushes, bio);
 	spin_unlock(&c->lock);
-	mc_kick(c);
-}
-
-/* A flush whose writes are on its LU goes on to the LU's own cache. */
-static void mc_wb_flush_done(struct mc_ctrl *c, struct bio *bio, int r)
-{
-	if (r < 0) {
-		bio->bi_status = BLK_STS_IOERR;
-		bio_endio(bio);
-	} else {
-		bio_set_dev(bio, mc_io_of(bio)->lun->dev->bdev);
-		submit_bio_noacct(bio);
-	}
-	mc_io_put(c->mc);
+	return true;
 }
 
 /**
  * mc_wb_check_flushes - release the flushes whose writes are all destaged
  * @c: the controller
+ * @ready: the flushes released, for the caller to finish: io->status is
+ *	BLK_STS_IOERR for one that failed
  *
  * A flush whose writes include a held page (its LU failed a destage)
- * completes with an error instead of waiting for the LU to come back; the
- * pages it counted go to the next waiting flush of its LU.  A flush waits
- * while an earlier one of its LU waits.
+ * fails instead of waiting for the LU to come back; the pages it counted
+ * go to the next waiting flush of its LU.  A flush waits while an earlier
+ * one of its LU waits.
  */
-void mc_wb_check_flushes(struct mc_ctrl *c)
+static void mc_wb_check_flushes(struct mc_ctrl *c, struct bio_list *ready)
 {
-	struct bio_list wait = BIO_EMPTY_LIST, ready = BIO_EMPTY_LIST;
+	struct bio_list wait = BIO_EMPTY_LIST;
 	DECLARE_BITMAP(blocked, MC_MAX_LUNS);
 	u32 carry[MC_MAX_LUNS] = { 0 };
 	unsigned int lun;
@@ -636,15 +640,12 @@ void mc_wb_check_flushes(struct mc_ctrl *c)
 		}
 		carry[lun] = io->fl_pages;	/* 0 unless it failed */
 		io->status = r < 0 ? BLK_STS_IOERR : BLK_STS_OK;
-		bio_list_add(&ready, bio);
+		bio_list_add(ready, bio);
 	}
 	c->flushes = wait;
 	for (lun = 0; lun < c->mc->nr_luns; lun++)
 		c->fl_attr[lun] -= carry[lun];	/* counted by no flush now */
 	spin_unlock(&c->lock);
-
-	while ((bio = bio_list_pop(&ready)))
-		mc_wb_flush_done(c, bio, mc_io_of(bio)->status ? -EIO : 0);
 }
 
 /**
@@ -658,7 +659,7 @@ void mc_wb_check_flushes(struct mc_ctrl *c)
  *
  * Return: the number of held pages left dirty in the cache.
  */
-u32 mc_wb_drain(struct mc_ctrl *c)
+static u32 mc_wb_drain(struct mc_ctrl *c)
 {
 	u32 held;
 
