@@ -175,19 +175,23 @@ struct mc_pmeta {
 	u16 busy;
 };
 
-/* Per-controller statistics, all monotonic except where noted. */
+/* Per-controller statistics, all monotonic, per CPU. */
 struct mc_stats {
-	atomic64_t read_hits;
-	atomic64_t read_misses;
-	atomic64_t write_hits;
-	atomic64_t write_misses;
-	atomic64_t destaged;
-	atomic64_t mirror_acquired;
-	atomic64_t mirror_released;
-	atomic64_t nch_copies;
-	atomic64_t discards;
-	atomic64_t discarded;
+	u64 read_hits;
+	u64 read_misses;
+	u64 write_hits;
+	u64 write_misses;
+	u64 destaged;
+	u64 mirror_acquired;
+	u64 mirror_released;
+	u64 nch_copies;
+	u64 discards;
+	u64 discarded;
 };
+
+/* Count in @c's per-CPU statistics; any context. */
+#define mc_stat_add(c, field, n)	this_cpu_add((c)->stats->field, (n))
+#define mc_stat_inc(c, field)		this_cpu_inc((c)->stats->field)
 
 /**
  * struct mc_ctrl - one controller of the pair
@@ -254,7 +258,7 @@ struct mc_stats {
  * @inject_work: fails the controller for @inject_torn
  * @retry_work: retries the held pages (LU write errors)
  * @retry_delay: backoff of the next automatic retry; c->lock
- * @stats: counters
+ * @stats: per-CPU counters (mc_stat_inc(), mc_stat_read())
  * @kobj: sysfs directory ctrlN
  */
 struct mc_ctrl {
@@ -316,7 +320,7 @@ struct mc_ctrl {
 	struct delayed_work retry_work;
 	unsigned long retry_delay;
 
-	struct mc_stats stats;
+	struct mc_stats __percpu *stats;
 	struct kobject kobj;
 };
 
@@ -659,13 +663,17 @@ enum mc_peer_read {
 	MC_PR_OWNER,	/* a write is pending, or no mirror copy: ask the owner */
 };
 
+/* Pages of one node-channel request (one pass of a write under c->lock). */
+#define MC_NCH_VEC	16
+
 /*
- * How the node channel (mc_nch_copy()) reports a finished mirror copy to
- * its caller: the copy of @page for @io is complete and marked, or, with
- * @copied false, did not count because @c went down first.
+ * How the node channel (mc_nch_copy()) reports finished mirror copies to
+ * its caller: the copies of the @n pages @pages of @io are complete and
+ * marked, or, with @copied false, did not count because @c went down
+ * first.
  */
-typedef void (*mc_nch_done_fn)(struct mc_ctrl *c, struct mc_io *io, u32 page,
-			       bool copied);
+typedef void (*mc_nch_done_fn)(struct mc_ctrl *c, struct mc_io *io,
+			       const u32 *pages, u32 n, bool copied);
 
 /* Fire a fault-injection knob of mc-debug.c (off: one load and branch). */
 #define mc_inject(knob) \

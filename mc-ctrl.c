@@ -296,7 +296,8 @@ static int mc_ctrl_init(struct mc_ctrl *c, struct mc_target *mc, unsigned int id
 	spin_lock_init(&c->done_lock);
 	bio_list_init(&c->done);
 
-	if (mc_ctrl_alloc_pages(c)) {
+	c->stats = alloc_percpu(struct mc_stats);
+	if (!c->stats || mc_ctrl_alloc_pages(c)) {
 		*error = "Cannot allocate cache memory";
 		return -ENOMEM;
 	}
@@ -396,4 +397,27 @@ static void mc_ctrl_exit(struct mc_ctrl *c)
 	c->wq = NULL;
 	mc_ctrl_free_tables(c);
 	mc_ctrl_free_pages(c);
+	free_percpu(c->stats);
+	c->stats = NULL;
+}
+
+/**
+ * mc_stats_sum - @c's statistics, summed over the CPUs
+ * @c: the controller
+ * @sum: filled in; increments that race with the walk may be missed
+ */
+static void mc_stats_sum(struct mc_ctrl *c, struct mc_stats *sum)
+{
+	const u64 *v;
+	u64 *t = (u64 *)sum;
+	unsigned int i;
+	int cpu;
+
+	BUILD_BUG_ON(sizeof(*sum) % sizeof(u64));
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		v = (const u64 *)per_cpu_ptr(c->stats, cpu);
+		for (i = 0; i < sizeof(*sum) / sizeof(u64); i++)
+			t[i] += v[i];
+	}
 }

@@ -36,6 +36,7 @@
 
 /* The bio state machine (below) and the gate (further below) call each other. */
 static void mc_io_put_ref(struct mc_io *io);
+static void mc_io_put_refs(struct mc_io *io, u32 n);
 static void mc_io_put(struct mc_target *mc);
 static void mc_io_start(struct mc_target *mc, struct bio *bio);
 static void mc_flush_start(struct mc_target *mc, struct bio *bio);
@@ -259,7 +260,7 @@ static int mc_read_page(struct mc_io *io, struct bio *bio)
 		mc_park(c, bio);
 		spin_unlock(&c->lock);
 		if (n) {
-			atomic64_add(n, &c->stats.read_misses);
+			mc_stat_add(c, read_misses, n);
 			mc_fill_submit(io, pages, n, index);
 		} else {
 			mc_wb_start(c);	/* every page is dirty or busy */
@@ -278,7 +279,7 @@ static int mc_read_page(struct mc_io *io, struct bio *bio)
 	spin_unlock(&c->lock);
 
 	mc_bio_copy(bio, &io->iter, mc_page_addr(c, p), true);
-	atomic64_inc(&c->stats.read_hits);
+	mc_stat_inc(c, read_hits);
 	if (unlikely(!mc_ctrl_alive(c)))
 		io->redrive = true;	/* the copy may hold the poison */
 
@@ -378,9 +379,9 @@ static void mc_dirty_page(struct mc_ctrl *c, u32 p, struct mc_cbe *cbe)
 }
 
 /*
- * Find or allocate the page for the write and give it a new mirror page.
- * c->lock held.  Returns the page, MC_NEED_MIRROR, or MC_LIST_NIL after
- * parking the bio.  Writes to one page are ordered: a write waits while
+ * Find or allocate page @index of the write and give it a new mirror page.
+ * c->lock held.  Returns the page, MC_NEED_MIRROR, or MC_LIST_NIL when the
+ * write has to wait for the page.  Writes to one page are ordered: a write waits while
  * the page fills, while an earlier write's mirror copy is in flight (the
  * page is busy) and while the page is under write-back (stable pages).
  * Without a free or evictable page the bio parks before any mirror page is
@@ -390,23 +391,22 @@ static void mc_dirty_page(struct mc_ctrl *c, u32 p, struct mc_cbe *cbe)
  * damages the mirror of older acknowledged data).  A controller whose peer
  * failed (solo) writes without a mirror.
  */
-static u32 mc_write_take(struct mc_io *io, struct bio *bio, u32 *spare,
-			 u32 *old, bool *hit)
+static u32 __mc_write_take(struct mc_io *io, u64 index, u32 *spare, u32 *old,
+			   bool *hit)
 {
 	struct mc_ctrl *c = io->c;
-	u64 index = io->first + io->done;
 	u32 p = mc_hash_lookup(&c->hash, mc_hash_key(io->lun->id, index));
 
 	*hit = p != MC_HASH_NIL;
 	if (*hit && ((c->meta[p].flags & (MC_PF_FILLING | MC_PF_WB)) ||
 		     c->meta[p].busy))
-		goto park;
+		return MC_LIST_NIL;
 	if (unlikely(mc_discarding(c, io->lun->id, index)))
-		goto park;	/* the LU may not have the discard yet */
+		return MC_LIST_NIL;	/* the LU may not have the discard yet */
 	if (!*hit) {
 		p = mc_alloc_page(c);
 		if (p == MC_LIST_NIL)
-			goto park;
+			return MC_LIST_NIL;
 		if (*spare == MMT_NIL && !mc_ctrl_solo(c)) {
 			mc_free_page(c, p);
 			return MC_NEED_MIRROR;
@@ -423,9 +423,17 @@ static u32 mc_write_take(struct mc_io *io, struct bio *bio, u32 *spare,
 	c->meta[p].mirror = *spare;
 	*spare = MMT_NIL;
 	return p;
-park:
-	mc_park(c, bio);
-	return MC_LIST_NIL;
+}
+
+/* __mc_write_take() of the write's next page; parks the bio on MC_LIST_NIL. */
+static u32 mc_write_take(struct mc_io *io, struct bio *bio, u32 *spare,
+			 u32 *old, bool *hit)
+{
+	u32 p = __mc_write_take(io, io->first + io->done, spare, old, hit);
+
+	if (p == MC_LIST_NIL)
+		mc_park(io->c, bio);
+	return p;
 }
 
 /*
@@ -460,29 +468,33 @@ static void mc_write_through(struct mc_ctrl *c, struct mc_io *io, u32 p)
 }
 
 /*
- * The node channel's report (mc_nch_copy()): the mirror copy of page @p of
- * write @io is complete and marked, or, when @copied is false, @c went down
- * first and the write runs again through the survivor.
+ * The node channel's report (mc_nch_copy()): the mirror copies of pages
+ * @pages of write @io are complete and marked, or, when @copied is false,
+ * @c went down first and the write runs again through the survivor.  Each
+ * page held a pending reference of @io.
  */
-static void mc_write_copied(struct mc_ctrl *c, struct mc_io *io, u32 p,
-			    bool copied)
+static void mc_write_copied(struct mc_ctrl *c, struct mc_io *io,
+			    const u32 *pages, u32 n, bool copied)
 {
 	bool kick;
+	u32 i;
 
 	if (!copied)
 		io->redrive = true;
 	if (copied && io->wt) {
-		mc_write_through(c, io, p);
+		for (i = 0; i < n; i++)
+			mc_write_through(c, io, pages[i]);
 		spin_lock(&c->lock);
 	} else {
 		spin_lock(&c->lock);
-		c->meta[p].busy--;
+		for (i = 0; i < n; i++)
+			c->meta[pages[i]].busy--;
 	}
 	kick = !bio_list_empty(&c->parked) || c->wb_drain ||
 	       !bio_list_empty(&c->flushes);
 	spin_unlock(&c->lock);
 
-	mc_io_put_ref(io);
+	mc_io_put_refs(io, n);
 	if (kick)
 		mc_kick(c);
 }
@@ -518,12 +530,15 @@ static int mc_write_page(struct mc_io *io, struct bio *bio)
 		mc_wb_start(c);
 		return MC_STEP_PARKED;
 	}
-	atomic64_inc(hit ? &c->stats.write_hits : &c->stats.write_misses);
+	if (hit)
+		mc_stat_inc(c, write_hits);
+	else
+		mc_stat_inc(c, write_misses);
 	mc_bio_copy(bio, &io->iter, mc_page_addr(c, p), false);
 	mc_inject(copy_delay_ms);
 	if (cbe.mirror != MC_CBE_NO_MIRROR) {
 		atomic_inc(&io->pending);
-		mc_nch_copy(c, io, p, &cbe, old, mc_write_copied);
+		mc_nch_copy(c, io, 1, &p, &cbe, &old, mc_write_copied);
 	} else if (io->wt) {
 		mc_write_through(c, io, p);	/* solo: nothing to mirror */
 	} else {
@@ -532,6 +547,55 @@ static int mc_write_page(struct mc_io *io, struct bio *bio)
 		spin_unlock(&c->lock);
 	}
 	return MC_STEP_DONE;
+}
+
+/*
+ * Write the next pages of a multi-page bio in one pass: their mirror pages
+ * taken from the table at once, one hold of c->lock for all of them, one
+ * node-channel request.  The pass stops before a page the write has to
+ * wait for; the next step takes that page alone and parks there.
+ * Returns MC_STEP_ADVANCED (io->done moved), or what mc_write_page()
+ * returns when the pass cannot start (single page, message mode, solo,
+ * mirror area short of pages).
+ */
+static int mc_write_pages(struct mc_io *io, struct bio *bio)
+{
+	u32 spare[MC_NCH_VEC], page[MC_NCH_VEC], old[MC_NCH_VEC];
+	u32 k = min_t(u32, io->nr - io->done, MC_NCH_VEC), n, hits = 0;
+	struct mc_cbe cbe[MC_NCH_VEC];
+	struct mc_ctrl *c = io->c;
+	bool hit;
+
+	if (k < 2 || c->mc->opts.mirror_alloc != MC_ALLOC_TABLE ||
+	    mc_ctrl_solo(c) || !mc_mirror_get_n(c, k, spare))
+		return mc_write_page(io, bio);
+
+	spin_lock(&c->lock);
+	for (n = 0; n < k; n++) {
+		page[n] = __mc_write_take(io, io->first + io->done + n,
+					  &spare[n], &old[n], &hit);
+		if (page[n] == MC_LIST_NIL || page[n] == MC_NEED_MIRROR)
+			break;
+		mc_dirty_page(c, page[n], &cbe[n]);
+		hits += hit;
+	}
+	spin_unlock(&c->lock);
+
+	if (n < k) {
+		mc_mirror_put_n(c, spare + n, k - n);	/* not needed now */
+		mc_kick(c);
+	}
+	if (!n)
+		return mc_write_page(io, bio);	/* waits for the first page */
+	mc_stat_add(c, write_hits, hits);
+	mc_stat_add(c, write_misses, n - hits);
+	for (k = 0; k < n; k++)
+		mc_bio_copy(bio, &io->iter, mc_page_addr(c, page[k]), false);
+	mc_inject(copy_delay_ms);
+	atomic_add(n, &io->pending);
+	io->done += n;
+	mc_nch_copy(c, io, n, page, cbe, old, mc_write_copied);
+	return MC_STEP_ADVANCED;
 }
 
 /* ---- discard and write-zeroes ---- */
@@ -642,13 +706,12 @@ static int mc_discard_step(struct mc_io *io, struct bio *bio)
 		io->done = io->nr;
 	spin_unlock(&c->lock);
 
-	for (i = 0; i < nr; i++)
-		mc_mirror_put(c, release[i]);
+	mc_mirror_put_n(c, release, nr);
 	for (i = 0; i < npulled; i++)	/* the old owner's backups go too */
 		mc_pull_drop(mc_peer(c), io->lun->id, pulled[i]);
 	if (nr)
 		mc_kick(c);	/* writes may wait for mirror pages */
-	atomic64_add(dropped, &c->stats.discarded);
+	mc_stat_add(c, discarded, dropped);
 	if (r != MC_STEP_PARKED)
 		cond_resched();
 	return r;
@@ -666,7 +729,7 @@ static void mc_discard_submit(struct mc_io *io, struct bio *bio)
 	lb->bi_iter.bi_sector = io->first * MC_PAGE_SECTORS;
 	lb->bi_iter.bi_size = io->nr << PAGE_SHIFT;
 	atomic_inc(&io->pending);
-	atomic64_inc(&io->c->stats.discards);
+	mc_stat_inc(io->c, discards);
 	submit_bio_noacct(lb);
 }
 
@@ -874,13 +937,20 @@ static void mc_io_complete(struct mc_io *io)
 }
 
 /**
- * mc_io_put_ref - drop one pending reference of @io (a copy or a destage)
+ * mc_io_put_refs - drop @n pending references of @io (copies, destages)
  * @io: the bio's state
+ * @n: how many
  */
+static void mc_io_put_refs(struct mc_io *io, u32 n)
+{
+	if (atomic_sub_and_test(n, &io->pending))
+		mc_io_complete(io);
+}
+
+/* Drop one pending reference of @io (a copy or a destage). */
 static void mc_io_put_ref(struct mc_io *io)
 {
-	if (atomic_dec_and_test(&io->pending))
-		mc_io_complete(io);
+	mc_io_put_refs(io, 1);
 }
 
 /**
@@ -910,7 +980,8 @@ static void mc_io_step(struct mc_io *io, struct bio *bio)
 		if (unlikely(discard))
 			r = mc_discard_step(io, bio);
 		else
-			r = write ? mc_write_page(io, bio) : mc_read_page(io, bio);
+			r = write ? mc_write_pages(io, bio) :
+				    mc_read_page(io, bio);
 		if (r == MC_STEP_PARKED) {
 			atomic_dec(&c->stepping);
 			return;		/* @io may already be re-driven */

@@ -39,8 +39,6 @@
  * @dst: DMA address of the mirror page (DMA engine only)
  * @done: the caller's completion (mc_nch_copy())
  * @dma_failed: the DMA transfer reported an error: copy with the CPU
- * @pooled: allocated from mc_target->nch_pool (a CPU copy made by the
- *	submitter uses one on its stack)
  */
 struct mc_nch_req {
 	struct list_head entry;
@@ -54,7 +52,6 @@ struct mc_nch_req {
 	dma_addr_t dst;
 	mc_nch_done_fn done;
 	bool dma_failed;
-	bool pooled;
 };
 
 static int mc_nch_pool_init(struct mc_target *mc)
@@ -93,16 +90,21 @@ static u32 mc_mmt_get(struct mc_ctrl *c)
 	return m;
 }
 
-static void mc_mmt_put(struct mc_ctrl *c, u32 m)
+/* Return mirror page @m to @c's table; c->mmt_lock held. */
+static void mc_mmt_put_locked(struct mc_ctrl *c, u32 m)
 {
-	int r;
+	int r = mmt_release(&c->mmt, m);
 
-	spin_lock(&c->mmt_lock);
-	r = mmt_release(&c->mmt, m);
-	spin_unlock(&c->mmt_lock);
 	if (r)
 		DMERR_LIMIT("ctrl%u: mirror page %u released twice (%d)",
 			    c->id, m, r);
+}
+
+static void mc_mmt_put(struct mc_ctrl *c, u32 m)
+{
+	spin_lock(&c->mmt_lock);
+	mc_mmt_put_locked(c, m);
+	spin_unlock(&c->mmt_lock);
 }
 
 /*
@@ -151,30 +153,70 @@ static u32 mc_mirror_get(struct mc_ctrl *c)
 	else
 		m = mc_mmt_get(c);
 	if (m != MMT_NIL)
-		atomic64_inc(&c->stats.mirror_acquired);
+		mc_stat_inc(c, mirror_acquired);
 	return m;
 }
 
 /**
- * mc_mirror_put - release mirror page @m (seed 000, S44-S46)
- * @c: the controller that wrote the mirror
- * @m: the page
+ * mc_mirror_get_n - acquire @n pages in the peer's mirror area at once
+ * @c: the controller that will write the mirrors
+ * @n: how many
+ * @out: the pages
  *
- * Writes the free pattern into the peer's CBE of the page first, then
- * returns the page to the mirror management table.
+ * One hold of the table's lock for all of them (seed 000, S56); table mode
+ * only.  All or nothing.
+ *
+ * Return: true when @out holds @n pages.
  */
+static bool mc_mirror_get_n(struct mc_ctrl *c, u32 n, u32 *out)
+{
+	int r;
+
+	spin_lock(&c->mmt_lock);
+	r = mmt_acquire_n(&c->mmt, n, out);
+	spin_unlock(&c->mmt_lock);
+	if (r)
+		return false;
+	mc_stat_add(c, mirror_acquired, n);
+	return true;
+}
+
+/**
+ * mc_mirror_put_n - release mirror pages (seed 000, S44-S46)
+ * @c: the controller that wrote the mirrors
+ * @ms: the pages
+ * @n: how many; 0 is allowed
+ *
+ * Writes the free pattern into the peer's CBE of each page first, then
+ * returns the pages to the mirror management table (one hold of its lock
+ * in table mode).
+ */
+static void mc_mirror_put_n(struct mc_ctrl *c, const u32 *ms, u32 n)
+{
+	u32 i;
+
+	if (!n || READ_ONCE(c->state) != MC_CTRL_ONLINE)
+		return;		/* solo or failed: the table is rebuilt at recovery */
+	for (i = 0; i < n; i++)
+		mc_cbe_clear(&mc_peer(c)->mirror_cbe[ms[i]]);
+	smp_wmb();	/* the slots read free before the pages are reused */
+	if (c->mc->opts.mirror_alloc == MC_ALLOC_MESSAGE) {
+		for (i = 0; i < n; i++)
+			mc_msg_call(c, MC_MSG_PUT, ms[i]);
+	} else {
+		spin_lock(&c->mmt_lock);
+		for (i = 0; i < n; i++)
+			mc_mmt_put_locked(c, ms[i]);
+		spin_unlock(&c->mmt_lock);
+	}
+	mc_stat_add(c, mirror_released, n);
+	atomic64_inc(&c->mirror_gen);
+}
+
+/* Release mirror page @m; see mc_mirror_put_n(). */
 static void mc_mirror_put(struct mc_ctrl *c, u32 m)
 {
-	if (READ_ONCE(c->state) != MC_CTRL_ONLINE)
-		return;		/* solo or failed: the table is rebuilt at recovery */
-	mc_cbe_clear(&mc_peer(c)->mirror_cbe[m]);
-	smp_wmb();	/* the slot reads free before the page is reused */
-	if (c->mc->opts.mirror_alloc == MC_ALLOC_MESSAGE)
-		mc_msg_call(c, MC_MSG_PUT, m);
-	else
-		mc_mmt_put(c, m);
-	atomic64_inc(&c->stats.mirror_released);
-	atomic64_inc(&c->mirror_gen);
+	mc_mirror_put_n(c, &m, 1);
 }
 
 /* ---- copies ---- */
@@ -203,15 +245,13 @@ static void mc_nch_copy_done(struct mc_ctrl *c, struct mc_nch_req *req)
 	}
 	read_unlock(&c->alive_lock);
 	if (alive) {
-		atomic64_inc(&c->stats.nch_copies);
+		mc_stat_inc(c, nch_copies);
 		if (req->old_mirror != MC_CBE_NO_MIRROR)
 			mc_mirror_put(c, req->old_mirror);
 	}
-	if (req->pooled) {
-		mempool_free(req, &c->mc->nch_pool);
-		atomic_dec(&mc_live.nch_reqs);
-	}
-	done(c, io, page, alive);
+	mempool_free(req, &c->mc->nch_pool);
+	atomic_dec(&mc_live.nch_reqs);
+	done(c, io, &page, 1, alive);
 }
 
 static void mc_nch_dma_unmap(struct mc_ctrl *c, struct mc_nch_req *req)
@@ -342,54 +382,92 @@ static void mc_nch_work(struct work_struct *work)
 	}
 }
 
-/**
- * mc_nch_copy - make the mirror copy of a freshly written page
- * @c: the controller that owns @page
- * @io: the write, which the node channel only hands back to @done
- * @page: local read/write page, already written
- * @cbe: the page's CBE (LU, index, mirror page, sequence number)
- * @old_mirror: the page's previous mirror page, or MC_CBE_NO_MIRROR
- * @done: called once the copy is complete and marked, or did not count
- *	because @c went down first (its @copied is false)
- *
- * With CPU copies the submitter copies at once and writes the completion
- * mark itself: no work-queue hop, no wakeup of another CPU, and the write
- * completes in the context that submitted it (benchmarks.rst measured the
- * hand-off to the node-channel worker against this).  A DMA copy runs on
- * the engine while the caller fills the next page of the bio (claims 6
- * and 14) and completes from the engine's callback through the
- * node-channel work queue; so does the torn copy of the fault injection.
+/*
+ * The CPU copies of mc_nch_copy(), in the submitter's context: copy every
+ * page, write their completion marks in one hold of alive_lock, release
+ * their previous mirror pages in one hold of the table's lock, report once.
  */
-static void mc_nch_copy(struct mc_ctrl *c, struct mc_io *io, u32 page,
-		 const struct mc_cbe *cbe, u32 old_mirror, mc_nch_done_fn done)
+static void mc_nch_copy_inline(struct mc_ctrl *c, struct mc_io *io, u32 n,
+			       const u32 *pages, const struct mc_cbe *cbes,
+			       const u32 *olds, mc_nch_done_fn done)
 {
-	struct mc_nch_req *req, local;
-	bool inline_copy = !c->dma && likely(!READ_ONCE(c->inject_torn));
+	struct mc_cbe_raw *slots = mc_peer(c)->mirror_cbe;
+	u32 rel[MC_NCH_VEC], nr = 0, i;
+	bool alive;
 
-	if (inline_copy) {
-		req = &local;
-	} else {
-		req = mempool_alloc(&c->mc->nch_pool, GFP_NOIO);
-		atomic_inc(&mc_live.nch_reqs);
+	if (likely(mc_ctrl_up(c)))
+		for (i = 0; i < n; i++)
+			memcpy(mc_mirror_addr(c, cbes[i].mirror),
+			       mc_page_addr(c, pages[i]), PAGE_SIZE);
+	read_lock(&c->alive_lock);
+	alive = mc_state_up(c->state);
+	if (alive) {
+		smp_wmb();	/* mirror data before the CBEs that validate it */
+		for (i = 0; i < n; i++)
+			mc_cbe_encode(&cbes[i], &slots[cbes[i].mirror]);
 	}
-	req->io = io;
-	req->c = c;
-	req->page = page;
-	req->mirror = cbe->mirror;
-	req->old_mirror = old_mirror;
-	req->cbe = *cbe;
-	req->done = done;
-	req->pooled = !inline_copy;
+	read_unlock(&c->alive_lock);
+	if (alive) {
+		mc_stat_add(c, nch_copies, n);
+		for (i = 0; i < n; i++)
+			if (olds[i] != MC_CBE_NO_MIRROR)
+				rel[nr++] = olds[i];
+		mc_mirror_put_n(c, rel, nr);
+	}
+	done(c, io, pages, n, alive);
+}
 
-	if (inline_copy) {
-		if (likely(mc_ctrl_up(c)))
-			mc_nch_cpu_copy(c, req);
-		mc_nch_copy_done(c, req);
-		return;
-	}
+/* Queue the copy of one page to the node-channel work (DMA, torn copy). */
+static void mc_nch_queue(struct mc_ctrl *c, struct mc_io *io, u32 page,
+			 const struct mc_cbe *cbe, u32 old_mirror,
+			 mc_nch_done_fn done)
+{
+	struct mc_nch_req *req = mempool_alloc(&c->mc->nch_pool, GFP_NOIO);
+
+	atomic_inc(&mc_live.nch_reqs);
+	*req = (struct mc_nch_req) {
+		.io = io, .c = c, .page = page, .mirror = cbe->mirror,
+		.old_mirror = old_mirror, .cbe = *cbe, .done = done,
+	};
 	spin_lock_bh(&c->nch_lock);
 	list_add_tail(&req->entry, &c->nch_queue);
 	spin_unlock_bh(&c->nch_lock);
+}
+
+/**
+ * mc_nch_copy - make the mirror copies of freshly written pages
+ * @c: the controller that owns the pages
+ * @io: the write, which the node channel only hands back to @done
+ * @n: pages, at most MC_NCH_VEC
+ * @pages: local read/write pages, already written
+ * @cbes: their CBEs (LU, index, mirror page, sequence number)
+ * @olds: their previous mirror pages, or MC_CBE_NO_MIRROR, released once
+ *	the new copies are complete
+ * @done: called once per group of pages whose copies are complete and
+ *	marked, or did not count because @c went down first (@copied false);
+ *	its pages add up to @n
+ *
+ * With CPU copies the submitter copies at once and writes the completion
+ * marks itself: no work-queue hop, no wakeup of another CPU, and the write
+ * completes in the context that submitted it (benchmarks.rst measured the
+ * hand-off to the node-channel worker against this); @done runs once for
+ * all @n pages.  DMA copies run on the engine while the caller fills the
+ * next pages of the bio (claims 6 and 14) and complete, page by page,
+ * from the engine's callback through the node-channel work queue; so does
+ * the torn copy of the fault injection.
+ */
+static void mc_nch_copy(struct mc_ctrl *c, struct mc_io *io, u32 n,
+			const u32 *pages, const struct mc_cbe *cbes,
+			const u32 *olds, mc_nch_done_fn done)
+{
+	u32 i;
+
+	if (!c->dma && likely(!READ_ONCE(c->inject_torn))) {
+		mc_nch_copy_inline(c, io, n, pages, cbes, olds, done);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		mc_nch_queue(c, io, pages[i], &cbes[i], olds[i], done);
 	queue_work(c->nch_wq, &c->nch_work);
 }
 

@@ -147,8 +147,10 @@ static ssize_t ctrl_show_copy_engine(struct kobject *kobj, char *buf)
 #define MC_STAT_ATTR(name)						\
 static ssize_t ctrl_show_##name(struct kobject *kobj, char *buf)	\
 {									\
-	return sysfs_emit(buf, "%llu\n",				\
-			  (u64)atomic64_read(&to_ctrl(kobj)->stats.name)); \
+	struct mc_stats s;						\
+									\
+	mc_stats_sum(to_ctrl(kobj), &s);				\
+	return sysfs_emit(buf, "%llu\n", s.name);			\
 }									\
 MC_ATTR_RO(ctrl, name)
 

@@ -198,7 +198,7 @@ static int mc_map(struct dm_target *ti, struct bio *bio)
 static unsigned int mc_emit_ctrl(struct mc_ctrl *c, char *result,
 				 unsigned int maxlen, unsigned int sz)
 {
-	struct mc_stats *s = &c->stats;
+	struct mc_stats s;
 	u32 dirty, free, used;
 
 	spin_lock(&c->lock);
@@ -211,20 +211,15 @@ static unsigned int mc_emit_ctrl(struct mc_ctrl *c, char *result,
 	}
 	spin_unlock(&c->lock);
 	used = mc_mirror_used(c);
+	mc_stats_sum(c, &s);
 
 	DMEMIT(" %s %u %u %u", mc_state_name(READ_ONCE(c->state)),
 	       c->nr_pages, c->rw_pages, c->mirror_pages);
 	DMEMIT(" %u %u %u %u", dirty, free, used, mc_mirror_total(c));
-	DMEMIT(" %llu %llu %llu %llu",
-	       (u64)atomic64_read(&s->read_hits),
-	       (u64)atomic64_read(&s->read_misses),
-	       (u64)atomic64_read(&s->write_hits),
-	       (u64)atomic64_read(&s->write_misses));
-	DMEMIT(" %llu %llu %llu %llu",
-	       (u64)atomic64_read(&s->destaged),
-	       (u64)atomic64_read(&s->mirror_acquired),
-	       (u64)atomic64_read(&s->mirror_released),
-	       (u64)atomic64_read(&s->nch_copies));
+	DMEMIT(" %llu %llu %llu %llu", s.read_hits, s.read_misses,
+	       s.write_hits, s.write_misses);
+	DMEMIT(" %llu %llu %llu %llu", s.destaged, s.mirror_acquired,
+	       s.mirror_released, s.nch_copies);
 	return sz;
 }
 

@@ -531,13 +531,12 @@ static bool mc_wb_complete(struct mc_ctrl *c, struct bio *bio)
 	}
 	spin_unlock(&c->lock);
 
-	for (i = 0; i < nr; i++)
-		mc_mirror_put(c, release[i]);
+	mc_mirror_put_n(c, release, nr);
 	/* A relinked page's index stays: nothing reuses a mirror-area page. */
 	for_each_set_bit(i, relinked, BIO_MAX_VECS)
 		mc_pull_drop(mc_peer(c), lun->id,
 			     c->meta[page_private(bio->bi_io_vec[i].bv_page)].index);
-	atomic64_add(nr, &c->stats.destaged);
+	mc_stat_add(c, destaged, nr);
 	if (st)
 		mc_lu_write_error(c, lun, st, pages);
 	else
