@@ -6,12 +6,11 @@
 # and never returns a page whose write is still pending (forced with
 # inject_copy_delay_ms); reservations (conflicts, reads pass, release,
 # dropped by a failure, kept by a table reload); a failed port's path
-# error; dm-multipath round-robin over both ports under fio write+verify
-# while each controller fails and recovers and its path is reinstated;
-# (and service-time); two writers through different ports on the same
-# blocks; ext4 on the
-# multipath device across a failure and a failback; the owner path moves
-# with a takeover.  MC_SLOW (debug kernel): shorter fio runs.
+# error; dm-multipath round-robin (and service-time) over both ports under
+# fio write+verify while each controller fails and recovers and its path
+# is reinstated; two writers through different ports on the same blocks;
+# ext4 on the multipath device across a failure and a failback; the owner
+# path moves with a takeover.  MC_SLOW (debug kernel): shorter fio runs.
 . /tests/lib.sh
 
 LU_KIB=32768
