@@ -1,8 +1,10 @@
 #!/bin/sh
 # Benchmark (not a test): every contender on the same slow disks in one
-# VM boot.  Prints one line per run:
+# VM boot, three rounds interleaved.  Prints one line per run:
 #   BENCH <contender> <workload> <jobs> <iops> <p50_usec> <p99_usec>
-# Run with `make bench` (scripts/bench.sh formats the table and plot).
+# then fio's write latency over time across a failover and a failback
+# (BENCH-LAT, BENCH-MARK).  Run with `make bench` (scripts/bench.sh
+# formats the table and the plots).
 # Job j works on the j-th 128 MiB half of the device: with dm-mirrorcache,
 # job 0 on LU 0 (controller 0) and job 1 on LU 1 (controller 1).
 . /tests/lib.sh
@@ -79,10 +81,57 @@ bench_dev() {
 }
 
 MCP=32768	# 128 MiB per controller
-for alloc in table message; do
-	dmsetup create mc --table "0 $L mirrorcache $MCP $MCP 2 /dev/mapper/slow0 0 /dev/mapper/slow1 1 2 mirror_alloc $alloc"
-	bench_dev mc-$alloc /dev/mapper/mc
-	dmsetup remove mc
+MCT="0 $L mirrorcache $MCP $MCP 2 /dev/mapper/slow0 0 /dev/mapper/slow1 1"
+dma_load || echo "bench: cannot load the test DMA provider: mc-dma is skipped"
+
+# up <contender> / down <contender>: build and remove one contender's
+# device; up prints its device, or nothing when it cannot be built.
+up() {
+	case $1 in
+	mc-table) dmsetup create mc --table "$MCT 4 mirror_alloc table copy_engine cpu" && echo /dev/mapper/mc ;;
+	mc-message) dmsetup create mc --table "$MCT 4 mirror_alloc message copy_engine cpu" && echo /dev/mapper/mc ;;
+	mc-dma) [ -d /sys/module/mc_test_dma ] &&
+		dmsetup create mc --table "$MCT 2 copy_engine dma" && echo /dev/mapper/mc ;;
+	wc-mirror)	# the redundant peer: dm-writecache (s) on a dm-mirror of two RAM disks
+		dmsetup create wcmirror --table "0 $SZ mirror core 2 1024 nosync 2 /dev/ram2 0 /dev/ram3 0" &&
+		dmsetup create wc --table "0 $L writecache s /dev/mapper/slow /dev/mapper/wcmirror 4096 0" &&
+		echo /dev/mapper/wc ;;
+	wc-pmem)	# the single-copy peer: dm-writecache (p) on emulated pmem
+		[ -n "$PMEM" ] &&
+		dmsetup create wc --table "0 $L writecache p /dev/mapper/slow $PMEM 4096 0" &&
+		echo /dev/mapper/wc ;;
+	dm-cache)	# smq, writeback, a RAM-disk cache
+		dd if=/dev/zero of=/dev/ram5 bs=4096 count=1 2>/dev/null
+		dmsetup create dmc --table "0 $L cache /dev/ram5 /dev/ram4 /dev/mapper/slow 512 1 writeback smq 0" &&
+		echo /dev/mapper/dmc ;;
+	slow-disks) echo /dev/mapper/slow ;;
+	ram-ceiling) echo /dev/mapper/ramcat ;;
+	esac
+}
+down() {
+	case $1 in
+	mc-*) dmsetup remove mc ;;
+	wc-mirror) dmsetup remove wc; dmsetup remove wcmirror ;;
+	wc-pmem) dmsetup remove wc ;;
+	dm-cache) dmsetup remove dmc ;;
+	esac
+}
+
+# Every contender three times, interleaved: round r runs them all, the
+# order rotating by one each round; scripts/bench.sh takes the median.
+ALL="mc-table mc-message mc-dma wc-mirror wc-pmem dm-cache slow-disks ram-ceiling"
+for round in 1 2 3; do
+	echo "bench: round $round: $ALL"
+	for c in $ALL; do
+		dev=$(up $c) || dev=""
+		if [ -z "$dev" ]; then
+			echo "bench: $c cannot be built: skipped"
+			continue
+		fi
+		bench_dev $c $dev
+		down $c
+	done
+	ALL="${ALL#* } ${ALL%% *}"	# rotate
 done
 
 # Host ports (mc-port.c): one job on LU 0 (owned by controller 0) through
@@ -92,7 +141,7 @@ done
 # cache).  Three rounds, the order of the four rotating; scripts/bench.sh
 # takes the median.
 load_mod dm-multipath && load_mod dm-round-robin || echo "bench: no dm-multipath"
-dmsetup create mc --table "0 $L mirrorcache $MCP $MCP 2 /dev/mapper/slow0 0 /dev/mapper/slow1 1"
+dmsetup create mc --table "$MCT 2 copy_engine cpu"
 dmsetup create p0 --table "0 $L mcport /dev/mapper/mc 0"
 dmsetup create p1 --table "0 $L mcport /dev/mapper/mc 1"
 mm() { dmsetup info -c --noheadings -o major,minor "$1" | tr -d ' '; }
@@ -111,26 +160,35 @@ done
 for d in p0 p1; do echo "bench: $d status: $(dmsetup status $d)"; done
 dmsetup remove mp; dmsetup remove p0; dmsetup remove p1; dmsetup remove mc
 
-# The redundant peer: dm-writecache (s mode) on a dm-mirror of two RAM disks.
-MSZ=$SZ
-dmsetup create wcmirror --table "0 $MSZ mirror core 2 1024 nosync 2 /dev/ram2 0 /dev/ram3 0"
-dmsetup create wc --table "0 $L writecache s /dev/mapper/slow /dev/mapper/wcmirror 4096 0"
-bench_dev wc-mirror /dev/mapper/wc
-dmsetup remove wc; dmsetup remove wcmirror
-
-# The single-copy peer: dm-writecache (p mode) on emulated pmem.
-if [ -n "$PMEM" ]; then
-	dmsetup create wc --table "0 $L writecache p /dev/mapper/slow $PMEM 4096 0"
-	bench_dev wc-pmem /dev/mapper/wc
-	dmsetup remove wc
-fi
-
-# dm-cache (smq, writeback) with a RAM-disk cache.
-dd if=/dev/zero of=/dev/ram5 bs=4096 count=1 2>/dev/null
-dmsetup create dmc --table "0 $L cache /dev/ram5 /dev/ram4 /dev/mapper/slow 512 1 writeback smq 0"
-bench_dev dm-cache /dev/mapper/dmc
-dmsetup remove dmc
-
-bench_dev slow-disks /dev/mapper/slow
-bench_dev ram-ceiling /dev/mapper/ramcat
+# Latency over time across one failover and one failback: 4 KiB random
+# writes at QD4 on LU 0 of mc-table; its controller 0 fails at about 4 s
+# and recovers at about 9 s (the LU fails back).  BENCH-LAT and
+# BENCH-MARK lines for scripts/plot-latency.sh.
+now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
+dmsetup create mc --table "$MCT 2 copy_engine cpu"
+SYS=$(sysfs_dm mc)/mirrorcache
+cd /tmp
+fio --name=fo --filename=/dev/mapper/mc --rw=randwrite --bs=4k --size=$SPAN \
+	--direct=1 --ioengine=libaio --iodepth=4 --time_based --runtime=14 --group_reporting --eta=never \
+	--write_lat_log=/tmp/fo --log_avg_msec=100 --output=/tmp/fo.out \
+	--exec_prerun='cat /proc/uptime' &
+fpid=$!
+i=0
+while [ ! -s /tmp/fo.prerun.txt ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+t0=$(awk '{ printf "%d\n", $1 * 1000 }' /tmp/fo.prerun.txt)
+sleep 4
+echo 1 > $SYS/ctrl0/fail
+t_fail=$(( $(now_ms) - t0 ))
+sleep 5
+echo 1 > $SYS/ctrl0/recover
+t_rec=$(( $(now_ms) - t0 ))
+wait $fpid || echo "bench: fio failed across the failover"
+echo "bench: failover: I/O held $(cat $SYS/failover_stall_us) us at the failover, $(cat $SYS/failback_stall_us) us at the failback; $(grep -m1 'write: IOPS' /tmp/fo.out)"
+for f in /tmp/fo_clat.*.log; do
+	awk -F', ' '$3 == 1 && $2 > 0 { print "BENCH-LAT", $1, $2 }' $f
+done
+echo "BENCH-MARK fail $t_fail"
+echo "BENCH-MARK recover $t_rec"
+dmsetup remove mc
+dma_unload >/dev/null 2>&1
 echo "BENCH-DONE"
