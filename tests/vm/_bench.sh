@@ -164,18 +164,15 @@ dmsetup remove mp; dmsetup remove p0; dmsetup remove p1; dmsetup remove mc
 # writes at QD4 on LU 0 of mc-table; its controller 0 fails at about 4 s
 # and recovers at about 9 s (the LU fails back).  BENCH-LAT and
 # BENCH-MARK lines for scripts/plot-latency.sh.
-now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 dmsetup create mc --table "$MCT 2 copy_engine cpu"
 SYS=$(sysfs_dm mc)/mirrorcache
 cd /tmp
 fio --name=fo --filename=/dev/mapper/mc --rw=randwrite --bs=4k --size=$SPAN \
-	--direct=1 --ioengine=libaio --iodepth=4 --time_based --runtime=14 --group_reporting --eta=never \
+	--direct=1 --ioengine=libaio --iodepth=4 --time_based --runtime=14 --eta=never \
 	--write_lat_log=/tmp/fo --log_avg_msec=100 --output=/tmp/fo.out \
 	--exec_prerun='cat /proc/uptime' &
 fpid=$!
-i=0
-while [ ! -s /tmp/fo.prerun.txt ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-t0=$(awk '{ printf "%d\n", $1 * 1000 }' /tmp/fo.prerun.txt)
+t0=$(fio_t0 fo)
 sleep 4
 echo 1 > $SYS/ctrl0/fail
 t_fail=$(( $(now_ms) - t0 ))

@@ -8,7 +8,6 @@
 . /tests/lib.sh
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 status() {
 	if command -v mirrorcache-status > /dev/null; then
 		mirrorcache-status mc0
@@ -46,9 +45,7 @@ fpid=$!
 # fio's latency log counts from the job's start, right after its prerun
 # command, whose output fio keeps in demo.prerun.txt: the marks count from
 # there too.
-i=0
-while [ ! -s /tmp/demo.prerun.txt ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-t0=$(awk '{ printf "%d\n", $1 * 1000 }' /tmp/demo.prerun.txt)
+t0=$(fio_t0 demo)
 [ -n "$t0" ] || { echo "demo: fio did not start"; exit 1; }
 sleep 4
 echo 1 > $SYS/ctrl0/fail

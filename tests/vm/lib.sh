@@ -109,3 +109,18 @@ mc_objects_live() {
 		/sys/kernel/debug/dm-mirrorcache/objects 2>/dev/null)
 	echo "${r:-none}"
 }
+
+# now_ms: milliseconds since boot
+now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
+
+# fio_t0 <name>: the start of a background fio job run in /tmp with
+# --exec_prerun='cat /proc/uptime' (its latency log counts from there),
+# in ms since boot; waits up to 10 s for it
+fio_t0() {
+	_i=0
+	while [ ! -s /tmp/$1.prerun.txt ] && [ $_i -lt 200 ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	awk '{ printf "%d\n", $1 * 1000 }' /tmp/$1.prerun.txt
+}
