@@ -176,17 +176,15 @@ struct mc_pmeta {
 };
 
 /* Per-controller statistics, all monotonic, per CPU. */
+#define MC_STATS(X)							\
+	X(read_hits) X(read_misses) X(write_hits) X(write_misses)	\
+	X(destaged) X(mirror_acquired) X(mirror_released) X(nch_copies)	\
+	X(discards) X(discarded)
+
 struct mc_stats {
-	u64 read_hits;
-	u64 read_misses;
-	u64 write_hits;
-	u64 write_misses;
-	u64 destaged;
-	u64 mirror_acquired;
-	u64 mirror_released;
-	u64 nch_copies;
-	u64 discards;
-	u64 discarded;
+#define MC_STAT_FIELD(f)	u64 f;
+	MC_STATS(MC_STAT_FIELD)
+#undef MC_STAT_FIELD
 };
 
 /* Count in @c's per-CPU statistics; any context. */
@@ -667,6 +665,19 @@ enum mc_peer_read {
 #define MC_NCH_VEC	16
 
 /*
+ * What a write hands the node channel (mc_nch_copy()): @n freshly written
+ * read/write pages @page, the CBEs to write next to their mirror copies
+ * (@cbe[i].mirror names the mirror page) and their previous mirror pages
+ * @old (or MC_CBE_NO_MIRROR), released once the new copies are complete.
+ */
+struct mc_nch_vec {
+	u32 n;
+	u32 page[MC_NCH_VEC];
+	u32 old[MC_NCH_VEC];
+	struct mc_cbe cbe[MC_NCH_VEC];
+};
+
+/*
  * How the node channel (mc_nch_copy()) reports finished mirror copies to
  * its caller: the copies of the @n pages @pages of @io are complete and
  * marked, or, with @copied false, did not count because @c went down
@@ -677,6 +688,9 @@ typedef void (*mc_nch_done_fn)(struct mc_ctrl *c, struct mc_io *io,
 
 /* Fire a fault-injection knob of mc-debug.c (off: one load and branch). */
 #define mc_inject(knob) \
-	do { if (unlikely(READ_ONCE(mc_inject_##knob))) mc_inject_delay(&mc_inject_##knob); } while (0)
+	do {								\
+		if (unlikely(READ_ONCE(mc_inject_##knob)))		\
+			mc_inject_delay(&mc_inject_##knob);		\
+	} while (0)
 
 #endif /* DM_MIRRORCACHE_H */

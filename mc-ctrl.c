@@ -408,16 +408,14 @@ static void mc_ctrl_exit(struct mc_ctrl *c)
  */
 static void mc_stats_sum(struct mc_ctrl *c, struct mc_stats *sum)
 {
-	const u64 *v;
-	u64 *t = (u64 *)sum;
-	unsigned int i;
+	const struct mc_stats *v;
 	int cpu;
 
-	BUILD_BUG_ON(sizeof(*sum) % sizeof(u64));
 	memset(sum, 0, sizeof(*sum));
 	for_each_possible_cpu(cpu) {
-		v = (const u64 *)per_cpu_ptr(c->stats, cpu);
-		for (i = 0; i < sizeof(*sum) / sizeof(u64); i++)
-			t[i] += v[i];
+		v = per_cpu_ptr(c->stats, cpu);
+#define MC_STAT_SUM(f)	sum->f += v->f;
+		MC_STATS(MC_STAT_SUM)
+#undef MC_STAT_SUM
 	}
 }

@@ -89,6 +89,21 @@ static void mc_kick(struct mc_ctrl *c)
 	queue_work(c->wq, &c->io_work);
 }
 
+/*
+ * Kick the I/O work when a bio is parked, after a release it may wait for:
+ * a bio that parks later saw the release (c->lock orders the two).
+ */
+static void mc_kick_parked(struct mc_ctrl *c)
+{
+	bool parked;
+
+	spin_lock(&c->lock);
+	parked = !bio_list_empty(&c->parked);
+	spin_unlock(&c->lock);
+	if (parked)
+		mc_kick(c);
+}
+
 /* Park @bio; called under c->lock, in the section that saw the obstacle. */
 static void mc_park(struct mc_ctrl *c, struct bio *bio)
 {
@@ -381,15 +396,17 @@ static void mc_dirty_page(struct mc_ctrl *c, u32 p, struct mc_cbe *cbe)
 /*
  * Find or allocate page @index of the write and give it a new mirror page.
  * c->lock held.  Returns the page, MC_NEED_MIRROR, or MC_LIST_NIL when the
- * write has to wait for the page.  Writes to one page are ordered: a write waits while
- * the page fills, while an earlier write's mirror copy is in flight (the
- * page is busy) and while the page is under write-back (stable pages).
+ * write has to wait for the page.  Writes to one page are ordered: a write
+ * waits while the page fills, while an earlier write's mirror copy is in
+ * flight (the page is busy) and while the page is under write-back (stable
+ * pages).
  * Without a free or evictable page the bio parks before any mirror page is
  * acquired, so a full read/write area costs no mirror traffic.  *@spare is
- * a mirror page acquired earlier and is consumed; the page's previous mirror page goes to *@old, to be released
- * once the new copy is complete (copy-on-write: an interrupted copy never
- * damages the mirror of older acknowledged data).  A controller whose peer
- * failed (solo) writes without a mirror.
+ * a mirror page acquired earlier and is consumed; the page's previous
+ * mirror page goes to *@old, to be released once the new copy is complete
+ * (copy-on-write: an interrupted copy never damages the mirror of older
+ * acknowledged data).  A controller whose peer failed (solo) writes
+ * without a mirror.
  */
 static u32 __mc_write_take(struct mc_io *io, u64 index, u32 *spare, u32 *old,
 			   bool *hit)
@@ -503,7 +520,7 @@ static int mc_write_page(struct mc_io *io, struct bio *bio)
 {
 	struct mc_ctrl *c = io->c;
 	u32 spare = MMT_NIL, old = MC_CBE_NO_MIRROR, p;
-	struct mc_cbe cbe;
+	struct mc_nch_vec v;
 	bool hit;
 
 	spin_lock(&c->lock);
@@ -519,7 +536,7 @@ static int mc_write_page(struct mc_io *io, struct bio *bio)
 		p = mc_write_take(io, bio, &spare, &old, &hit);
 	}
 	if (p != MC_LIST_NIL)
-		mc_dirty_page(c, p, &cbe);
+		mc_dirty_page(c, p, &v.cbe[0]);
 	spin_unlock(&c->lock);
 
 	if (spare != MMT_NIL) {
@@ -536,9 +553,12 @@ static int mc_write_page(struct mc_io *io, struct bio *bio)
 		mc_stat_inc(c, write_misses);
 	mc_bio_copy(bio, &io->iter, mc_page_addr(c, p), false);
 	mc_inject(copy_delay_ms);
-	if (cbe.mirror != MC_CBE_NO_MIRROR) {
+	if (v.cbe[0].mirror != MC_CBE_NO_MIRROR) {
+		v.n = 1;
+		v.page[0] = p;
+		v.old[0] = old;
 		atomic_inc(&io->pending);
-		mc_nch_copy(c, io, 1, &p, &cbe, &old, mc_write_copied);
+		mc_nch_copy(c, io, &v, false, mc_write_copied);
 	} else if (io->wt) {
 		mc_write_through(c, io, p);	/* solo: nothing to mirror */
 	} else {
@@ -553,17 +573,19 @@ static int mc_write_page(struct mc_io *io, struct bio *bio)
  * Write the next pages of a multi-page bio in one pass: their mirror pages
  * taken from the table at once, one hold of c->lock for all of them, one
  * node-channel request.  The pass stops before a page the write has to
- * wait for; the next step takes that page alone and parks there.
+ * wait for; the next step takes that page alone and parks there.  While
+ * more passes follow, the node channel copies this one beside the filling
+ * of the next (claims 6 and 14).
  * Returns MC_STEP_ADVANCED (io->done moved), or what mc_write_page()
  * returns when the pass cannot start (single page, message mode, solo,
  * mirror area short of pages).
  */
 static int mc_write_pages(struct mc_io *io, struct bio *bio)
 {
-	u32 spare[MC_NCH_VEC], page[MC_NCH_VEC], old[MC_NCH_VEC];
-	u32 k = min_t(u32, io->nr - io->done, MC_NCH_VEC), n, hits = 0;
-	struct mc_cbe cbe[MC_NCH_VEC];
+	u32 k = min_t(u32, io->nr - io->done, MC_NCH_VEC), hits = 0, i;
 	struct mc_ctrl *c = io->c;
+	u32 spare[MC_NCH_VEC];
+	struct mc_nch_vec v;
 	bool hit;
 
 	if (k < 2 || c->mc->opts.mirror_alloc != MC_ALLOC_TABLE ||
@@ -571,30 +593,32 @@ static int mc_write_pages(struct mc_io *io, struct bio *bio)
 		return mc_write_page(io, bio);
 
 	spin_lock(&c->lock);
-	for (n = 0; n < k; n++) {
-		page[n] = __mc_write_take(io, io->first + io->done + n,
-					  &spare[n], &old[n], &hit);
-		if (page[n] == MC_LIST_NIL || page[n] == MC_NEED_MIRROR)
+	for (v.n = 0; v.n < k; v.n++) {
+		i = v.n;
+		v.page[i] = __mc_write_take(io, io->first + io->done + i,
+					    &spare[i], &v.old[i], &hit);
+		if (v.page[i] == MC_LIST_NIL || v.page[i] == MC_NEED_MIRROR)
 			break;
-		mc_dirty_page(c, page[n], &cbe[n]);
+		mc_dirty_page(c, v.page[i], &v.cbe[i]);
 		hits += hit;
 	}
 	spin_unlock(&c->lock);
 
-	if (n < k) {
-		mc_mirror_put_n(c, spare + n, k - n);	/* not needed now */
-		mc_kick(c);
+	if (v.n < k) {
+		/* Mirror pages not needed now; a parked bio may wait for them. */
+		mc_mirror_put_n(c, spare + v.n, k - v.n);
+		mc_kick_parked(c);
 	}
-	if (!n)
+	if (!v.n)
 		return mc_write_page(io, bio);	/* waits for the first page */
 	mc_stat_add(c, write_hits, hits);
-	mc_stat_add(c, write_misses, n - hits);
-	for (k = 0; k < n; k++)
-		mc_bio_copy(bio, &io->iter, mc_page_addr(c, page[k]), false);
+	mc_stat_add(c, write_misses, v.n - hits);
+	for (i = 0; i < v.n; i++)
+		mc_bio_copy(bio, &io->iter, mc_page_addr(c, v.page[i]), false);
 	mc_inject(copy_delay_ms);
-	atomic_add(n, &io->pending);
-	io->done += n;
-	mc_nch_copy(c, io, n, page, cbe, old, mc_write_copied);
+	atomic_add(v.n, &io->pending);
+	io->done += v.n;
+	mc_nch_copy(c, io, &v, io->done < io->nr, mc_write_copied);
 	return MC_STEP_ADVANCED;
 }
 

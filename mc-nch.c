@@ -23,34 +23,30 @@
 
 #include "dm-mirrorcache.h"
 
-#define MC_NCH_POOL_MIN	256
+#define MC_NCH_POOL_MIN	64
 
 /**
- * struct mc_nch_req - one mirror copy
- * @entry: in mc_ctrl->nch_queue
- * @io: the write that waits for the copy
+ * struct mc_nch_req - the mirror copies of one pass of a write, queued to
+ *	the node-channel work (DMA, copies beside the submitter, torn copy)
+ * @entry: in mc_ctrl->nch_queue or mc_ctrl->nch_dma_done
+ * @io: the write that waits for the copies
  * @c: the copying controller
- * @page: local read/write page
- * @mirror: page in the peer's mirror area
- * @cbe: the CBE to write next to the mirror copy
- * @old_mirror: the page's previous mirror page, released once this copy
- *	is complete, or MC_CBE_NO_MIRROR
- * @src: DMA address of the local page (DMA engine only)
- * @dst: DMA address of the mirror page (DMA engine only)
  * @done: the caller's completion (mc_nch_copy())
- * @dma_failed: the DMA transfer reported an error: copy with the CPU
+ * @v: the pages, their CBEs and previous mirror pages
+ * @src: DMA addresses of the local pages (DMA engine only)
+ * @dst: DMA addresses of the mirror pages (DMA engine only)
+ * @dma_left: transfers not yet called back, plus one while submitting
+ * @dma_failed: a transfer failed or could not start: the CPU copies all
  */
 struct mc_nch_req {
 	struct list_head entry;
 	struct mc_io *io;
 	struct mc_ctrl *c;
-	u32 page;
-	u32 mirror;
-	u32 old_mirror;
-	struct mc_cbe cbe;
-	dma_addr_t src;
-	dma_addr_t dst;
 	mc_nch_done_fn done;
+	struct mc_nch_vec v;
+	dma_addr_t src[MC_NCH_VEC];
+	dma_addr_t dst[MC_NCH_VEC];
+	atomic_t dma_left;
 	bool dma_failed;
 };
 
@@ -221,60 +217,83 @@ static void mc_mirror_put(struct mc_ctrl *c, u32 m)
 
 /* ---- copies ---- */
 
+/* Copy the pages of @v into their mirror pages with the CPU. */
+static void mc_nch_cpu_copy(struct mc_ctrl *c, const struct mc_nch_vec *v)
+{
+	u32 i;
+
+	for (i = 0; i < v->n; i++)
+		memcpy(mc_mirror_addr(c, v->cbe[i].mirror),
+		       mc_page_addr(c, v->page[i]), PAGE_SIZE);
+}
+
 /*
- * The data is in the mirror page: write the completion mark (the CBE),
- * release the previous mirror page, report to the caller.
+ * The data of @v is in the mirror pages: write their completion marks (the
+ * CBEs) in one hold of alive_lock, release their previous mirror pages in
+ * one hold of the table's lock, report once.
  *
- * The mark is written under the read side of alive_lock: a failure takes
+ * The marks are written under the read side of alive_lock: a failure takes
  * the write side before it scrubs the cache, so a copy that may have read
  * scrubbed data never gets a valid CBE, and its caller hears that the copy
  * did not count.
  */
-static void mc_nch_copy_done(struct mc_ctrl *c, struct mc_nch_req *req)
+static void mc_nch_finish(struct mc_ctrl *c, struct mc_io *io,
+			  const struct mc_nch_vec *v, mc_nch_done_fn done)
 {
-	mc_nch_done_fn done = req->done;
-	struct mc_io *io = req->io;
-	u32 page = req->page;
+	struct mc_cbe_raw *slots = mc_peer(c)->mirror_cbe;
+	u32 rel[MC_NCH_VEC], nr = 0, i;
 	bool alive;
 
 	read_lock(&c->alive_lock);
 	alive = mc_state_up(c->state);
 	if (alive) {
-		smp_wmb();	/* mirror data before the CBE that validates it */
-		mc_cbe_encode(&req->cbe, &mc_peer(c)->mirror_cbe[req->mirror]);
+		smp_wmb();	/* mirror data before the CBEs that validate it */
+		for (i = 0; i < v->n; i++)
+			mc_cbe_encode(&v->cbe[i], &slots[v->cbe[i].mirror]);
 	}
 	read_unlock(&c->alive_lock);
 	if (alive) {
-		mc_stat_inc(c, nch_copies);
-		if (req->old_mirror != MC_CBE_NO_MIRROR)
-			mc_mirror_put(c, req->old_mirror);
+		mc_stat_add(c, nch_copies, v->n);
+		for (i = 0; i < v->n; i++)
+			if (v->old[i] != MC_CBE_NO_MIRROR)
+				rel[nr++] = v->old[i];
+		mc_mirror_put_n(c, rel, nr);
 	}
-	mempool_free(req, &c->mc->nch_pool);
-	atomic_dec(&mc_live.nch_reqs);
-	done(c, io, &page, 1, alive);
+	done(c, io, v->page, v->n, alive);
 }
 
-static void mc_nch_dma_unmap(struct mc_ctrl *c, struct mc_nch_req *req)
+/* Finish a queued request and free it. */
+static void mc_nch_req_finish(struct mc_ctrl *c, struct mc_nch_req *req)
+{
+	mc_nch_finish(c, req->io, &req->v, req->done);
+	mempool_free(req, &c->mc->nch_pool);
+	atomic_dec(&mc_live.nch_reqs);
+}
+
+static void mc_nch_dma_unmap(struct mc_ctrl *c, struct mc_nch_req *req,
+			     u32 n)
 {
 	struct device *dev = c->dma->device->dev;
+	u32 i;
 
-	dma_unmap_page(dev, req->src, PAGE_SIZE, DMA_TO_DEVICE);
-	dma_unmap_page(dev, req->dst, PAGE_SIZE, DMA_FROM_DEVICE);
+	for (i = 0; i < n; i++) {
+		dma_unmap_page(dev, req->src[i], PAGE_SIZE, DMA_TO_DEVICE);
+		dma_unmap_page(dev, req->dst[i], PAGE_SIZE, DMA_FROM_DEVICE);
+	}
 }
 
 /*
- * DMA completion callback (tasklet context): record the transfer result
- * and finish on the work queue.  The fence of a failure waits for
+ * Drop one reference of @req's transfers (a transfer's callback, or the
+ * submitter's bias).  The last one hands the request to the node-channel
+ * work, which finishes it.  The fence of a failure waits for
  * dma_inflight, so no transfer of a failed controller outlives its fence.
  */
-static void mc_nch_dma_callback(void *data,
-				const struct dmaengine_result *result)
+static void mc_nch_dma_put(struct mc_nch_req *req)
 {
-	struct mc_nch_req *req = data;
 	struct mc_ctrl *c = req->c;
 
-	mc_nch_dma_unmap(c, req);
-	req->dma_failed = result && result->result != DMA_TRANS_NOERROR;
+	if (!atomic_dec_and_test(&req->dma_left))
+		return;
 	spin_lock_bh(&c->nch_lock);
 	list_add_tail(&req->entry, &c->nch_dma_done);
 	spin_unlock_bh(&c->nch_lock);
@@ -283,66 +302,131 @@ static void mc_nch_dma_callback(void *data,
 		wake_up_all(&c->wb_wait);
 }
 
-/* Start a DMA copy of @req; false when the CPU has to copy instead. */
-static bool mc_nch_dma_start(struct mc_ctrl *c, struct mc_nch_req *req)
+/* DMA completion callback (tasklet context): record the result. */
+static void mc_nch_dma_callback(void *data,
+				const struct dmaengine_result *result)
+{
+	struct mc_nch_req *req = data;
+
+	if (result && result->result != DMA_TRANS_NOERROR)
+		WRITE_ONCE(req->dma_failed, true);
+	mc_nch_dma_put(req);
+}
+
+/* Map the pages of @req for DMA; false (nothing mapped) on failure. */
+static bool mc_nch_dma_map(struct mc_ctrl *c, struct mc_nch_req *req)
 {
 	struct device *dev = c->dma->device->dev;
 	struct mc_ctrl *p = mc_peer(c);
-	struct dma_async_tx_descriptor *tx;
+	u32 i;
 
-	req->src = dma_map_page(dev, c->pages[req->page], 0, PAGE_SIZE,
-				DMA_TO_DEVICE);
-	if (dma_mapping_error(dev, req->src))
-		return false;
-	req->dst = dma_map_page(dev, p->pages[p->rw_pages + req->mirror], 0,
-				PAGE_SIZE, DMA_FROM_DEVICE);
-	if (dma_mapping_error(dev, req->dst)) {
-		dma_unmap_page(dev, req->src, PAGE_SIZE, DMA_TO_DEVICE);
-		return false;
+	for (i = 0; i < req->v.n; i++) {
+		req->src[i] = dma_map_page(dev, c->pages[req->v.page[i]], 0,
+					   PAGE_SIZE, DMA_TO_DEVICE);
+		if (dma_mapping_error(dev, req->src[i]))
+			break;
+		req->dst[i] = dma_map_page(dev,
+				p->pages[p->rw_pages + req->v.cbe[i].mirror],
+				0, PAGE_SIZE, DMA_FROM_DEVICE);
+		if (dma_mapping_error(dev, req->dst[i])) {
+			dma_unmap_page(dev, req->src[i], PAGE_SIZE,
+				       DMA_TO_DEVICE);
+			break;
+		}
 	}
-	/* Acked at once: the descriptor is never reused or chained by us. */
-	tx = dmaengine_prep_dma_memcpy(c->dma, req->dst, req->src, PAGE_SIZE,
-				       DMA_PREP_INTERRUPT | DMA_CTRL_ACK);
-	if (!tx)
-		goto unmap;
-	tx->callback_result = mc_nch_dma_callback;
-	tx->callback_param = req;
-	req->dma_failed = false;
-	atomic_inc(&c->dma_inflight);
-	if (dma_submit_error(dmaengine_submit(tx))) {
-		atomic_dec(&c->dma_inflight);
-		goto unmap;
-	}
-	dma_async_issue_pending(c->dma);
-	return true;
-unmap:
-	mc_nch_dma_unmap(c, req);
+	if (i == req->v.n)
+		return true;
+	mc_nch_dma_unmap(c, req, i);
 	return false;
 }
 
 /*
- * Fault injection (ctrlN/inject_torn_copy): copy half of the page, then let
- * the controller fail before the copy can complete, as a controller that
- * dies in the middle of a node-channel transfer would.
+ * Start the DMA copies of @req, one descriptor per page; false when the CPU
+ * has to copy instead.  A descriptor that cannot be prepared or submitted
+ * after others were marks the request failed: once the submitted ones are
+ * called back, the work copies all its pages with the CPU.
+ */
+static bool mc_nch_dma_start(struct mc_ctrl *c, struct mc_nch_req *req)
+{
+	struct dma_async_tx_descriptor *tx;
+	u32 i;
+
+	if (!mc_nch_dma_map(c, req))
+		return false;
+	req->dma_failed = false;
+	atomic_set(&req->dma_left, 1);
+	atomic_inc(&c->dma_inflight);
+	for (i = 0; i < req->v.n; i++) {
+		/* Acked at once: a descriptor is never reused or chained. */
+		tx = dmaengine_prep_dma_memcpy(c->dma, req->dst[i], req->src[i],
+					       PAGE_SIZE,
+					       DMA_PREP_INTERRUPT | DMA_CTRL_ACK);
+		if (!tx)
+			break;
+		tx->callback_result = mc_nch_dma_callback;
+		tx->callback_param = req;
+		atomic_inc(&req->dma_left);
+		if (dma_submit_error(dmaengine_submit(tx))) {
+			atomic_dec(&req->dma_left);
+			break;
+		}
+	}
+	if (i < req->v.n)
+		WRITE_ONCE(req->dma_failed, true);
+	if (i)
+		dma_async_issue_pending(c->dma);
+	mc_nch_dma_put(req);	/* the bias */
+	return true;
+}
+
+/*
+ * Fault injection (ctrlN/inject_torn_copy): copy half of the first page,
+ * then let the controller fail before the copy can complete, as a
+ * controller that dies in the middle of a node-channel transfer would.
  */
 static void mc_nch_inject_torn(struct mc_ctrl *c, struct mc_nch_req *req)
 {
 	unsigned long end = jiffies + 5 * HZ;
 
-	memcpy(mc_mirror_addr(c, req->mirror), mc_page_addr(c, req->page),
-	       PAGE_SIZE / 2);
+	memcpy(mc_mirror_addr(c, req->v.cbe[0].mirror),
+	       mc_page_addr(c, req->v.page[0]), PAGE_SIZE / 2);
 	queue_work(system_unbound_wq, &c->inject_work);	/* fails @c */
 	while (mc_ctrl_up(c) && time_before(jiffies, end))
 		usleep_range(100, 200);
 }
 
-static void mc_nch_cpu_copy(struct mc_ctrl *c, struct mc_nch_req *req)
+/* Finish the DMA copies of @req: unmap, copy with the CPU on failure. */
+static void mc_nch_dma_done(struct mc_ctrl *c, struct mc_nch_req *req)
 {
-	memcpy(mc_mirror_addr(c, req->mirror), mc_page_addr(c, req->page),
-	       PAGE_SIZE);
+	mc_nch_dma_unmap(c, req, req->v.n);
+	if (unlikely(req->dma_failed)) {
+		DMERR_LIMIT("ctrl%u: DMA copy failed, copying with the CPU",
+			    c->id);
+		mc_nch_cpu_copy(c, &req->v);
+	}
+	mc_nch_req_finish(c, req);
 }
 
-/* The node-channel work: finish DMA copies, perform queued copies. */
+/* Perform one queued request: on the DMA engine, or with this CPU. */
+static void mc_nch_run(struct mc_ctrl *c, struct mc_nch_req *req)
+{
+	if (unlikely(!mc_ctrl_up(c))) {
+		mc_nch_req_finish(c, req);	/* re-driven, no copy */
+		return;
+	}
+	if (unlikely(READ_ONCE(c->inject_torn))) {
+		WRITE_ONCE(c->inject_torn, false);
+		mc_nch_inject_torn(c, req);
+		mc_nch_req_finish(c, req);
+		return;
+	}
+	if (c->dma && mc_nch_dma_start(c, req))
+		return;
+	mc_nch_cpu_copy(c, &req->v);
+	mc_nch_req_finish(c, req);
+}
+
+/* The node-channel work: finish DMA copies, perform queued requests. */
 static void mc_nch_work(struct work_struct *work)
 {
 	struct mc_ctrl *c = container_of(work, struct mc_ctrl, nch_work);
@@ -355,120 +439,67 @@ static void mc_nch_work(struct work_struct *work)
 	list_splice_init(&c->nch_dma_done, &dma_done);
 	spin_unlock_bh(&c->nch_lock);
 
-	list_for_each_entry_safe(req, tmp, &dma_done, entry) {
-		if (unlikely(req->dma_failed)) {
-			DMERR_LIMIT("ctrl%u: DMA copy failed, copying with the CPU",
-				    c->id);
-			mc_nch_cpu_copy(c, req);
-		}
-		mc_nch_copy_done(c, req);
-	}
-
-	list_for_each_entry_safe(req, tmp, &batch, entry) {
-		if (unlikely(!mc_ctrl_up(c))) {
-			mc_nch_copy_done(c, req);	/* re-driven, no copy */
-			continue;
-		}
-		if (unlikely(READ_ONCE(c->inject_torn))) {
-			WRITE_ONCE(c->inject_torn, false);
-			mc_nch_inject_torn(c, req);
-			mc_nch_copy_done(c, req);
-			continue;
-		}
-		if (c->dma && mc_nch_dma_start(c, req))
-			continue;
-		mc_nch_cpu_copy(c, req);
-		mc_nch_copy_done(c, req);
-	}
+	list_for_each_entry_safe(req, tmp, &dma_done, entry)
+		mc_nch_dma_done(c, req);
+	list_for_each_entry_safe(req, tmp, &batch, entry)
+		mc_nch_run(c, req);
 }
 
-/*
- * The CPU copies of mc_nch_copy(), in the submitter's context: copy every
- * page, write their completion marks in one hold of alive_lock, release
- * their previous mirror pages in one hold of the table's lock, report once.
- */
-static void mc_nch_copy_inline(struct mc_ctrl *c, struct mc_io *io, u32 n,
-			       const u32 *pages, const struct mc_cbe *cbes,
-			       const u32 *olds, mc_nch_done_fn done)
-{
-	struct mc_cbe_raw *slots = mc_peer(c)->mirror_cbe;
-	u32 rel[MC_NCH_VEC], nr = 0, i;
-	bool alive;
-
-	if (likely(mc_ctrl_up(c)))
-		for (i = 0; i < n; i++)
-			memcpy(mc_mirror_addr(c, cbes[i].mirror),
-			       mc_page_addr(c, pages[i]), PAGE_SIZE);
-	read_lock(&c->alive_lock);
-	alive = mc_state_up(c->state);
-	if (alive) {
-		smp_wmb();	/* mirror data before the CBEs that validate it */
-		for (i = 0; i < n; i++)
-			mc_cbe_encode(&cbes[i], &slots[cbes[i].mirror]);
-	}
-	read_unlock(&c->alive_lock);
-	if (alive) {
-		mc_stat_add(c, nch_copies, n);
-		for (i = 0; i < n; i++)
-			if (olds[i] != MC_CBE_NO_MIRROR)
-				rel[nr++] = olds[i];
-		mc_mirror_put_n(c, rel, nr);
-	}
-	done(c, io, pages, n, alive);
-}
-
-/* Queue the copy of one page to the node-channel work (DMA, torn copy). */
-static void mc_nch_queue(struct mc_ctrl *c, struct mc_io *io, u32 page,
-			 const struct mc_cbe *cbe, u32 old_mirror,
-			 mc_nch_done_fn done)
+/* Queue the copies of @v to the node-channel work as one request. */
+static void mc_nch_queue(struct mc_ctrl *c, struct mc_io *io,
+			 const struct mc_nch_vec *v, mc_nch_done_fn done)
 {
 	struct mc_nch_req *req = mempool_alloc(&c->mc->nch_pool, GFP_NOIO);
+	u32 i;
 
 	atomic_inc(&mc_live.nch_reqs);
-	*req = (struct mc_nch_req) {
-		.io = io, .c = c, .page = page, .mirror = cbe->mirror,
-		.old_mirror = old_mirror, .cbe = *cbe, .done = done,
-	};
+	req->io = io;
+	req->c = c;
+	req->done = done;
+	req->v.n = v->n;
+	for (i = 0; i < v->n; i++) {
+		req->v.page[i] = v->page[i];
+		req->v.old[i] = v->old[i];
+		req->v.cbe[i] = v->cbe[i];
+	}
 	spin_lock_bh(&c->nch_lock);
 	list_add_tail(&req->entry, &c->nch_queue);
 	spin_unlock_bh(&c->nch_lock);
+	queue_work(c->nch_wq, &c->nch_work);
 }
 
 /**
  * mc_nch_copy - make the mirror copies of freshly written pages
  * @c: the controller that owns the pages
  * @io: the write, which the node channel only hands back to @done
- * @n: pages, at most MC_NCH_VEC
- * @pages: local read/write pages, already written
- * @cbes: their CBEs (LU, index, mirror page, sequence number)
- * @olds: their previous mirror pages, or MC_CBE_NO_MIRROR, released once
- *	the new copies are complete
- * @done: called once per group of pages whose copies are complete and
- *	marked, or did not count because @c went down first (@copied false);
- *	its pages add up to @n
+ * @v: the pages (at most MC_NCH_VEC), already written, their CBEs (LU,
+ *	index, mirror page, sequence number) and their previous mirror
+ *	pages (or MC_CBE_NO_MIRROR), released once the new copies are
+ *	complete
+ * @beside: the caller has more pages of the bio to fill: copy beside it
+ * @done: called once, when the copies of all pages of @v are complete and
+ *	marked, or did not count because @c went down first (@copied false)
  *
  * With CPU copies the submitter copies at once and writes the completion
  * marks itself: no work-queue hop, no wakeup of another CPU, and the write
- * completes in the context that submitted it (benchmarks.rst measured the
- * hand-off to the node-channel worker against this); @done runs once for
- * all @n pages.  DMA copies run on the engine while the caller fills the
- * next pages of the bio (claims 6 and 14) and complete, page by page,
- * from the engine's callback through the node-channel work queue; so does
- * the torn copy of the fault injection.
+ * completes in the context that submitted it.  When @beside is set, the
+ * node-channel work copies the pass on another CPU while the caller fills
+ * the next pass (claims 6 and 14; benchmarks.rst measured it against
+ * copying inline).  DMA copies run on the engine, one request per pass,
+ * and complete from the engine's callbacks through the node-channel work
+ * queue; so does the torn copy of the fault injection.
  */
-static void mc_nch_copy(struct mc_ctrl *c, struct mc_io *io, u32 n,
-			const u32 *pages, const struct mc_cbe *cbes,
-			const u32 *olds, mc_nch_done_fn done)
+static void mc_nch_copy(struct mc_ctrl *c, struct mc_io *io,
+			const struct mc_nch_vec *v, bool beside,
+			mc_nch_done_fn done)
 {
-	u32 i;
-
-	if (!c->dma && likely(!READ_ONCE(c->inject_torn))) {
-		mc_nch_copy_inline(c, io, n, pages, cbes, olds, done);
+	if (c->dma || beside || unlikely(READ_ONCE(c->inject_torn))) {
+		mc_nch_queue(c, io, v, done);
 		return;
 	}
-	for (i = 0; i < n; i++)
-		mc_nch_queue(c, io, pages[i], &cbes[i], olds[i], done);
-	queue_work(c->nch_wq, &c->nch_work);
+	if (likely(mc_ctrl_up(c)))
+		mc_nch_cpu_copy(c, v);
+	mc_nch_finish(c, io, v, done);
 }
 
 /* ---- setup ---- */
