@@ -558,7 +558,7 @@ static int mc_write_page(struct mc_io *io, struct bio *bio)
 		v.page[0] = p;
 		v.old[0] = old;
 		atomic_inc(&io->pending);
-		mc_nch_copy(c, io, &v, false, mc_write_copied);
+		mc_nch_copy(c, io, &v, mc_write_copied);
 	} else if (io->wt) {
 		mc_write_through(c, io, p);	/* solo: nothing to mirror */
 	} else {
@@ -573,9 +573,7 @@ static int mc_write_page(struct mc_io *io, struct bio *bio)
  * Write the next pages of a multi-page bio in one pass: their mirror pages
  * taken from the table at once, one hold of c->lock for all of them, one
  * node-channel request.  The pass stops before a page the write has to
- * wait for; the next step takes that page alone and parks there.  While
- * more passes follow, the node channel copies this one beside the filling
- * of the next (claims 6 and 14).
+ * wait for; the next step takes that page alone and parks there.
  * Returns MC_STEP_ADVANCED (io->done moved), or what mc_write_page()
  * returns when the pass cannot start (single page, message mode, solo,
  * mirror area short of pages).
@@ -618,7 +616,7 @@ static int mc_write_pages(struct mc_io *io, struct bio *bio)
 	mc_inject(copy_delay_ms);
 	atomic_add(v.n, &io->pending);
 	io->done += v.n;
-	mc_nch_copy(c, io, &v, io->done < io->nr, mc_write_copied);
+	mc_nch_copy(c, io, &v, mc_write_copied);
 	return MC_STEP_ADVANCED;
 }
 

@@ -476,24 +476,23 @@ static void mc_nch_queue(struct mc_ctrl *c, struct mc_io *io,
  *	index, mirror page, sequence number) and their previous mirror
  *	pages (or MC_CBE_NO_MIRROR), released once the new copies are
  *	complete
- * @beside: the caller has more pages of the bio to fill: copy beside it
  * @done: called once, when the copies of all pages of @v are complete and
  *	marked, or did not count because @c went down first (@copied false)
  *
  * With CPU copies the submitter copies at once and writes the completion
  * marks itself: no work-queue hop, no wakeup of another CPU, and the write
- * completes in the context that submitted it.  When @beside is set, the
- * node-channel work copies the pass on another CPU while the caller fills
- * the next pass (claims 6 and 14; benchmarks.rst measured it against
- * copying inline).  DMA copies run on the engine, one request per pass,
- * and complete from the engine's callbacks through the node-channel work
- * queue; so does the torn copy of the fault injection.
+ * completes in the context that submitted it.  (Copying a pass on the
+ * node-channel work beside the filling of the next was measured against
+ * this and lost, even with the worker bound to the other CPU:
+ * benchmarks.rst.)  DMA copies run on the engine while the caller fills
+ * the next pass (claims 6 and 14), one request per pass, and complete from
+ * the engine's callbacks through the node-channel work queue; so does the
+ * torn copy of the fault injection.
  */
 static void mc_nch_copy(struct mc_ctrl *c, struct mc_io *io,
-			const struct mc_nch_vec *v, bool beside,
-			mc_nch_done_fn done)
+			const struct mc_nch_vec *v, mc_nch_done_fn done)
 {
-	if (c->dma || beside || unlikely(READ_ONCE(c->inject_torn))) {
+	if (c->dma || unlikely(READ_ONCE(c->inject_torn))) {
 		mc_nch_queue(c, io, v, done);
 		return;
 	}
