@@ -2,11 +2,12 @@
 # The DMA node channel.  copy_engine dma is refused without a DMA_MEMCPY
 # channel; with the test-only provider (tests/dma/mc-test-dma.ko, a
 # stand-in for DMA hardware) every mirror copy is a DMA transfer (the
-# provider's count equals the node-channel copies); a transfer the engine
-# reports as failed (the provider tears it and says so) is copied again by
-# the CPU; a failure while transfers are in flight (the provider sleeps
-# before each) waits for them and loses nothing; removing the device
-# releases the channels (the provider unloads).  failover_dma and
+# provider's count equals the node-channel copies, 4 KiB and multi-page
+# bios); a transfer the engine reports as failed (the provider tears it and
+# says so) is copied again by the CPU with the rest of its pass; a
+# failure while transfers are in flight (the provider sleeps before each)
+# waits for them and loses nothing; removing the device releases the
+# channels (the provider unloads).  failover_dma and
 # torn_dma run those cases with copy_engine dma.
 . /tests/lib.sh
 
@@ -19,9 +20,9 @@ TABLE="0 $L mirrorcache 512 512 2 /dev/ram0 0 /dev/ram1 1 2 copy_engine dma"
 WV_MB=$((L / 2048)) INFLIGHT_MB=16	# the debug kernel (MC_SLOW): 16 and 8
 [ -n "${MC_SLOW:-}" ] && WV_MB=16 INFLIGHT_MB=8
 copies() { echo $(( $(cat $SYS/ctrl0/nch_copies) + $(cat $SYS/ctrl1/nch_copies) )); }
-fio_wv() {	# fio_wv <tag> <offset MiB> <size MiB>: write + verify
+fio_wv() {	# fio_wv <tag> <offset MiB> <size MiB> [bs]: write + verify
 	fio --name=$1 --filename=/dev/mapper/mc0 --offset=$(($2 * 1048576)) --size=${3}M \
-		--rw=randwrite --bs=4k --direct=1 --ioengine=libaio --iodepth=8 \
+		--rw=randwrite --bsrange=${4:-4k-4k} --direct=1 --ioengine=libaio --iodepth=8 \
 		--verify=crc32c --do_verify=1 --verify_fatal=1 --output=/tmp/fio-$1.log
 }
 
@@ -38,6 +39,9 @@ SYS=$(sysfs_dm mc0)/mirrorcache
 assert_eq "$(cat $SYS/ctrl0/copy_engine) $(cat $SYS/ctrl1/copy_engine)" "dma dma" copy_engine_dma
 t0=$(cat $P/transfers)
 fio_wv both 0 $WV_MB && pass fio_verify_dma || fail fio_verify_dma "$(tail -3 /tmp/fio-both.log)"
+# multi-page bios: passes of up to 16 pages, one node-channel request each
+fio_wv multi 0 $WV_MB 4k-128k && pass fio_verify_dma_multipage ||
+	fail fio_verify_dma_multipage "$(tail -3 /tmp/fio-multi.log)"
 assert_eq "$(( $(cat $P/transfers) - t0 ))" "$(copies)" every_copy_a_transfer
 [ "$(copies)" -gt 0 ] && pass copies_made || fail copies_made
 
@@ -45,7 +49,7 @@ assert_eq "$(( $(cat $P/transfers) - t0 ))" "$(copies)" every_copy_a_transfer
 echo 5 > $P/fail_every
 f0=$(cat $P/failed)
 dd if=/dev/urandom of=/tmp/d bs=4096 count=64 2>/dev/null
-dd if=/tmp/d of=/dev/mapper/mc0 bs=4096 seek=2000 oflag=direct 2>/dev/null
+dd if=/tmp/d of=/dev/mapper/mc0 bs=65536 seek=125 oflag=direct 2>/dev/null	# block 2000
 echo 0 > $P/fail_every
 [ $(( $(cat $P/failed) - f0 )) -ge 10 ] && pass transfers_failed || fail transfers_failed "$(cat $P/failed) - $f0"
 dmesg | grep -q "DMA copy failed, copying with the CPU" && pass cpu_fallback_logged || fail cpu_fallback_logged
