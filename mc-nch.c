@@ -383,6 +383,8 @@ static bool mc_nch_dma_start(struct mc_ctrl *c, struct mc_nch_req *req)
  * Fault injection (ctrlN/inject_torn_copy): copy half of the first page,
  * then let the controller fail before the copy can complete, as a
  * controller that dies in the middle of a node-channel transfer would.
+ * Should the failure not come within 5 s, the pass is copied whole, so a
+ * torn copy never gets a valid CBE.
  */
 static void mc_nch_inject_torn(struct mc_ctrl *c, struct mc_nch_req *req)
 {
@@ -393,6 +395,8 @@ static void mc_nch_inject_torn(struct mc_ctrl *c, struct mc_nch_req *req)
 	queue_work(system_unbound_wq, &c->inject_work);	/* fails @c */
 	while (mc_ctrl_up(c) && time_before(jiffies, end))
 		usleep_range(100, 200);
+	if (mc_ctrl_up(c))
+		mc_nch_cpu_copy(c, &req->v);
 }
 
 /* Finish the DMA copies of @req: unmap, copy with the CPU on failure. */
