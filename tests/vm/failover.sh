@@ -86,8 +86,8 @@ fio_fail() {
 	n=$1
 	R0=$(cat $SYS/pages_relinked_total)
 	# Write-back of controller n only above 30 dirty pages, so its dirty
-	# mirrored pages reach 16 within the first writes to its LU and stay
-	# at 30 or more even if fio has ended by the failure.  With the default
+	# pages reach 32 within the first writes to its LU and stay at 30 or
+	# more even if fio has ended by the failure.  With the default
 	# watermarks (19 and 9) a fast machine destaged to brd so quickly that
 	# fio was done before 16 were dirty, and the failure relinked nothing.
 	WBH=$(cat $SYS/ctrl$n/writeback_high) WBL=$(cat $SYS/ctrl$n/writeback_low)
@@ -98,9 +98,14 @@ fio_fail() {
 		--verify=crc32c --do_verify=1 --verify_fatal=1 --randseed=$n \
 		--loops=2 --output=/tmp/ff.log &
 	fpid=$!
-	# Fail as soon as acknowledged data sits dirty in the cache.
+	# Fail as soon as acknowledged data sits dirty in the cache.  A page
+	# counts as dirty from the moment a write takes it, before its mirror
+	# copy completes, and up to 16 writes (fio's queue depth) can have
+	# their copy in flight: with slow copies (the DMA provider) the first
+	# 16 dirty pages were all still being copied, and the failure relinked
+	# nothing.  At 32 dirty pages at least 16 are mirrored.
 	i=0
-	while [ "$(cat $SYS/ctrl$n/dirty_pages)" -lt 16 ] && [ $i -lt 100 ]; do
+	while [ "$(cat $SYS/ctrl$n/dirty_pages)" -lt 32 ] && [ $i -lt 100 ]; do
 		sleep 0.05; i=$((i + 1))
 	done
 	echo 1 > $SYS/ctrl$n/fail || fail "fio_fail$n" "fail refused"
