@@ -129,6 +129,8 @@ extern u32 mc_inject_failback_hold_ms;
 extern u32 mc_inject_redrive_delay_ms;
 extern u32 mc_inject_discard_delay_ms;
 extern u32 mc_inject_takeover_hold_ms;
+extern u32 mc_inject_wb_submit_delay_ms;
+extern u32 mc_inject_teardown_delay_ms;
 
 /* Lists of read/write-area pages (struct mc_lists ids). */
 enum {

@@ -27,6 +27,13 @@
  *       inject_takeover_hold_ms
  *                          hold the next LU takeover's switch with I/O
  *                          held (a failure issued meanwhile waits for it)
+ *       inject_wb_submit_delay_ms
+ *                          delay the next write-back batch between taking
+ *                          its pages and submitting them (a failure issued
+ *                          meanwhile must wait for the destage)
+ *       inject_teardown_delay_ms
+ *                          delay the next device teardown between the two
+ *                          controllers (no work of the device may run)
  *
  * The counters are exact: each one is raised where the object is allocated
  * and lowered in the mirror-image free, so a test can tell a leak of the
@@ -49,6 +56,8 @@ u32 mc_inject_failback_hold_ms;
 u32 mc_inject_redrive_delay_ms;
 u32 mc_inject_discard_delay_ms;
 u32 mc_inject_takeover_hold_ms;
+u32 mc_inject_wb_submit_delay_ms;
+u32 mc_inject_teardown_delay_ms;
 
 static int mc_objects_show(struct seq_file *m, void *v)
 {
@@ -85,6 +94,10 @@ static void mc_debug_init(void)
 			   &mc_inject_discard_delay_ms);
 	debugfs_create_u32("inject_takeover_hold_ms", 0644, mc_debugfs,
 			   &mc_inject_takeover_hold_ms);
+	debugfs_create_u32("inject_wb_submit_delay_ms", 0644, mc_debugfs,
+			   &mc_inject_wb_submit_delay_ms);
+	debugfs_create_u32("inject_teardown_delay_ms", 0644, mc_debugfs,
+			   &mc_inject_teardown_delay_ms);
 }
 
 static void mc_debug_exit(void)

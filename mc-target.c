@@ -56,6 +56,8 @@ static void mc_free(struct mc_target *mc)
 	for (i = 0; i < 2 * MC_NR_CTRL; i++)
 		mc_ctrl_quiesce_all(&mc->ctrl[i % MC_NR_CTRL]);
 	for (i = 0; i < MC_NR_CTRL; i++) {
+		if (i)
+			mc_inject(teardown_delay_ms);
 		mc_nch_exit(&mc->ctrl[i]);
 		mc_ctrl_exit(&mc->ctrl[i]);
 	}

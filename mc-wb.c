@@ -359,6 +359,7 @@ static void mc_wb_work(struct work_struct *work)
 		spin_unlock(&c->lock);
 		if (!n)
 			break;
+		mc_inject(wb_submit_delay_ms);
 		mc_wb_write_batch(c, ents, n);
 	}
 	kfree(ents);
