@@ -131,6 +131,7 @@ extern u32 mc_inject_discard_delay_ms;
 extern u32 mc_inject_takeover_hold_ms;
 extern u32 mc_inject_wb_submit_delay_ms;
 extern u32 mc_inject_teardown_delay_ms;
+extern u32 mc_inject_read_copy_delay_ms;
 
 /* Lists of read/write-area pages (struct mc_lists ids). */
 enum {
@@ -147,6 +148,9 @@ enum {
 #define MC_PF_FILLING	0x01	/* a read from the LU fills the page */
 #define MC_PF_WB	0x02	/* under write-back */
 #define MC_PF_RELINKED	0x08	/* a mirror-area page relinked by degrade */
+#define MC_PF_GONE	0x10	/* relinked, destaged while reads copied out
+				 * of it: clean, on no list, it leaves the
+				 * cache with its last reader (mc-io.c) */
 
 /**
  * struct mc_pmeta - per-page state of a read/write-area page (the local CBE)
@@ -209,7 +213,8 @@ struct mc_stats {
  * @alive_lock: taken for write to fail the controller, for read by the
  *	node channel around the completion mark of a mirror copy
  * @stepping: bio steps running on this controller
- * @lock: protects @meta, @hash, @lists, @seq, @parked, @flushes, @wb_*
+ * @lock: protects @meta, @hash, @lists, @seq, @parked, @flushes, @wb_*,
+ *	@retry_delay
  * @meta: local CBEs of all @nr_pages pages (mirror-area pages are used
  *	only when relinked after the peer failed)
  * @hash: (LU, page index) -> read/write-area page
@@ -232,6 +237,9 @@ struct mc_stats {
  *	watermarks (a destage takeover, mc-move.c)
  * @wb_lu_stop: LUs whose pages write-back leaves alone (the switch of an
  *	instant takeover)
+ * @wb_quiet: the device is suspended (after the drain of postsuspend, until
+ *	resume) or being destroyed: write-back issues nothing but a drain and
+ *	the automatic retry of held pages is off (mc_wb_quiet())
  * @wb_high: start write-back above this many dirty pages
  * @wb_low: stop write-back at this many dirty pages
  * @wb_wait: woken when write-back completes
@@ -289,6 +297,7 @@ struct mc_ctrl {
 	u32 wb_lu_inflight[MC_MAX_LUNS];
 	DECLARE_BITMAP(wb_lu_drain, MC_MAX_LUNS);
 	DECLARE_BITMAP(wb_lu_stop, MC_MAX_LUNS);
+	bool wb_quiet;
 	unsigned int wb_high;
 	unsigned int wb_low;
 	wait_queue_head_t wb_wait;
@@ -349,6 +358,9 @@ struct mc_ctrl {
  *	completes (FUA writes in flush_mode destage or while degraded, every
  *	write while degraded_writes writethrough or failing back)
  * @fua: the destages of @wt carry REQ_FUA
+ * @nomirror: the write found the mirror area full while pages an LU
+ *	refused pin it: it goes write-through without a mirror copy instead
+ *	of waiting for a release that may never come (mc_write_get_mirror())
  */
 struct mc_io {
 	struct mc_ctrl *c;
@@ -366,6 +378,7 @@ struct mc_io {
 	bool redrive;
 	bool wt;
 	bool fua;
+	bool nomirror;
 };
 
 /**
@@ -506,10 +519,18 @@ struct mc_array {
  *	directory over when a reloaded table replaces this one
  * @bs: bios for fills and write-back
  * @nch_pool: node-channel copy requests
- * @gate_lock: protects @frozen and @held
+ * @gate_lock: protects @frozen, @held and the fence bitmaps
  * @gate_srcu: read side around the gate check and the start of a bio
  *	(see mc-io.c: admission); @gate_srcu_live once initialised
  * @frozen: a failover or failback switch runs: hold bios
+ * @fenced: some LU is fenced (@lu_fenced not empty)
+ * @lu_fenced: LUs whose bios are held although the gate is open: the LUs
+ *	of a failed controller while its LU I/O is still in flight
+ *	(mc-fail.c), so nothing of the survivor overtakes it at the LU
+ * @lu_unfence: fenced LUs the next re-drive pass opens again
+ * @fence_work: waits for the failed controller's LU I/O, then scrubs its
+ *	memory and lifts the fence (mc-fail.c)
+ * @fence_ctrl: the failed controller @fence_work waits for, or NULL
  * @held: bios held at the gate or waiting for a re-drive
  * @wq: runs @redrive_work
  * @redrive_work: runs @held when not frozen
@@ -545,6 +566,11 @@ struct mc_target {
 	struct srcu_struct gate_srcu;
 	bool gate_srcu_live;
 	bool frozen;
+	bool fenced;
+	DECLARE_BITMAP(lu_fenced, MC_MAX_LUNS);
+	DECLARE_BITMAP(lu_unfence, MC_MAX_LUNS);
+	struct work_struct fence_work;
+	struct mc_ctrl *fence_ctrl;
 	struct bio_list held;
 	struct workqueue_struct *wq;
 	struct work_struct redrive_work;

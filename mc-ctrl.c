@@ -218,6 +218,7 @@ static void mc_ctrl_reset_tables(struct mc_ctrl *c)
 	memset(c->mirror_cbe, 0, c->mirror_pages * sizeof(*c->mirror_cbe));
 	c->wb_inflight = 0;
 	c->wb_retry = 0;
+	c->relinked_left = 0;
 	c->wb_active = false;
 	memset(c->fl_dirty, 0, sizeof(c->fl_dirty));
 	memset(c->fl_attr, 0, sizeof(c->fl_attr));

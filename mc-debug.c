@@ -34,6 +34,9 @@
  *       inject_teardown_delay_ms
  *                          delay the next device teardown between the two
  *                          controllers (no work of the device may run)
+ *       inject_read_copy_delay_ms
+ *                          delay the next read hit between pinning its
+ *                          cached page and copying out of it
  *
  * The counters are exact: each one is raised where the object is allocated
  * and lowered in the mirror-image free, so a test can tell a leak of the
@@ -58,6 +61,7 @@ u32 mc_inject_discard_delay_ms;
 u32 mc_inject_takeover_hold_ms;
 u32 mc_inject_wb_submit_delay_ms;
 u32 mc_inject_teardown_delay_ms;
+u32 mc_inject_read_copy_delay_ms;
 
 static int mc_objects_show(struct seq_file *m, void *v)
 {
@@ -98,6 +102,8 @@ static void mc_debug_init(void)
 			   &mc_inject_wb_submit_delay_ms);
 	debugfs_create_u32("inject_teardown_delay_ms", 0644, mc_debugfs,
 			   &mc_inject_teardown_delay_ms);
+	debugfs_create_u32("inject_read_copy_delay_ms", 0644, mc_debugfs,
+			   &mc_inject_read_copy_delay_ms);
 }
 
 static void mc_debug_exit(void)

@@ -56,9 +56,12 @@ static void mc_ctrl_scrub(struct mc_ctrl *c)
 }
 
 /*
- * Wait until nothing runs on the failed controller @f: no bio step, no
- * node-channel copy, no LU I/O, no work.  Every step that saw the
+ * Wait until nothing runs on the failed controller @f but its LU I/O: no
+ * bio step, no node-channel copy, no work.  Every step that saw the
  * controller online finishes or parks; later steps bail out at once.
+ * Work that took pages before the failure (a write-back batch, the retry
+ * of held pages) submits them before this returns, so from here on @f
+ * starts no LU I/O; what it started is waited for by mc_fence_work().
  */
 static void mc_fence(struct mc_ctrl *f)
 {
@@ -69,9 +72,59 @@ static void mc_fence(struct mc_ctrl *f)
 	flush_workqueue(f->nch_wq);	/* queued copies end, no DMA starts */
 	wait_event(f->wb_wait, !atomic_read(&f->dma_inflight));
 	flush_workqueue(f->nch_wq);	/* DMA completions */
-	wait_event(f->wb_wait, !atomic_read(&f->lu_inflight));
-	flush_work(&f->wb_work);
+	flush_delayed_work(&f->retry_work);	/* it finds no held page now */
+	flush_work(&f->wb_work);	/* a batch it took is submitted */
 	flush_work(&f->io_work);
+}
+
+/*
+ * The LUs of the failed controller @f wait for the LU I/O @f has in
+ * flight (destages, write-throughs, discards, fills): their bios are held
+ * at the gate and the survivor @s destages nothing of them, so nothing
+ * the survivor writes can be overtaken at the LU by an older write of
+ * @f; the other LUs run on.  Called frozen, before @s relinks.
+ */
+static void mc_fence_luns(struct mc_ctrl *f, struct mc_ctrl *s,
+			  const unsigned long *luns)
+{
+	spin_lock(&s->lock);
+	bitmap_or(s->wb_lu_stop, s->wb_lu_stop, luns, MC_MAX_LUNS);
+	spin_unlock(&s->lock);
+	mc_io_fence(f->mc, luns);
+	f->mc->fence_ctrl = f;
+}
+
+/**
+ * mc_fence_work - the end of a failover: wait for the failed controller's
+ *	LU I/O, scrub its memory, let its LUs go on on the survivor
+ * @work: mc_target->fence_work
+ *
+ * Bounded by the LUs: a hung disk holds only the LUs of the failed
+ * controller (sysfs "fencing" says so).  No bio reads the failed memory
+ * once it is scrubbed, and none completes into the tables of a recovered
+ * controller: recovery waits for this work.
+ */
+static void mc_fence_work(struct work_struct *work)
+{
+	struct mc_target *mc = container_of(work, struct mc_target, fence_work);
+	struct mc_ctrl *f = mc->fence_ctrl, *s;
+	DECLARE_BITMAP(luns, MC_MAX_LUNS);
+
+	if (!f)
+		return;
+	s = mc_peer(f);
+	wait_event(f->wb_wait, !atomic_read(&f->lu_inflight));
+	flush_work(&f->io_work);	/* their completions: re-drives */
+	mc_ctrl_scrub(f);		/* nothing uses @f's memory any more */
+	spin_lock(&mc->gate_lock);
+	bitmap_copy(luns, mc->lu_fenced, MC_MAX_LUNS);
+	spin_unlock(&mc->gate_lock);
+	spin_lock(&s->lock);
+	bitmap_andnot(s->wb_lu_stop, s->wb_lu_stop, luns, MC_MAX_LUNS);
+	spin_unlock(&s->lock);
+	WRITE_ONCE(mc->fence_ctrl, NULL);
+	mc_io_unfence(mc, luns);
+	mc_wb_start(s);
 }
 
 /* Hand every bio the failed controller held to the survivor. */
@@ -243,6 +296,7 @@ static int mc_fail_check(struct mc_target *mc, unsigned int id)
  */
 static int mc_fail_ctrl(struct mc_target *mc, unsigned int id)
 {
+	DECLARE_BITMAP(luns, MC_MAX_LUNS);
 	struct mc_failover fo = { 0 };
 	unsigned int i, resv;
 	struct mc_ctrl *f, *s;
@@ -261,7 +315,15 @@ static int mc_fail_ctrl(struct mc_target *mc, unsigned int id)
 	/* The failure itself: from here on the memory is gone. */
 	mc_ctrl_set_state(f, MC_CTRL_FAILED);	/* a drain of @f ends */
 	mc_fence(f);
+	spin_lock(&f->lock);
+	f->relinked_left = 0;	/* relinked by an instant takeover: gone */
+	spin_unlock(&f->lock);
 	mc_take_bios(mc, f);
+	bitmap_zero(luns, MC_MAX_LUNS);
+	for (i = 0; i < mc->nr_luns; i++)
+		if (mc->luns[i].owner == f->id)
+			__set_bit(i, luns);
+	mc_fence_luns(f, s, luns);
 	mc_degrade(s, &fo);
 	for (i = 0; i < mc->nr_luns; i++) {
 		if (mc->luns[i].move_from == f->id)
@@ -278,7 +340,7 @@ static int mc_fail_ctrl(struct mc_target *mc, unsigned int id)
 		DMWARN("ctrl%u failed: its ports' %u reservations are dropped",
 		       f->id, resv);
 	mc_wb_start(s);
-	mc_ctrl_scrub(f);	/* nothing uses @f's memory any more */
+	queue_work(mc->wq, &mc->fence_work);	/* then the LUs go on */
 
 	mc->fo = fo;
 	mc->failovers++;
@@ -304,6 +366,12 @@ static void mc_fail_inject_work(struct work_struct *work)
 static void mc_fail_init_work(struct mc_ctrl *c)
 {
 	INIT_WORK(&c->inject_work, mc_fail_inject_work);
+}
+
+/* Set up the target's work of this file; nothing here can fail. */
+static void mc_fail_init(struct mc_target *mc)
+{
+	INIT_WORK(&mc->fence_work, mc_fence_work);
 }
 
 /* ---- recover and failback ---- */
@@ -450,6 +518,7 @@ static int mc_recover_ctrl(struct mc_target *mc, unsigned int id)
 		goto out;
 	f = &mc->ctrl[id];
 	s = mc_peer(f);
+	flush_work(&mc->fence_work);	/* @f's LU I/O ended, memory scrubbed */
 	r = mc_recover_held(s);
 	if (r)
 		goto out;

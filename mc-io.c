@@ -89,21 +89,6 @@ static void mc_kick(struct mc_ctrl *c)
 	queue_work(c->wq, &c->io_work);
 }
 
-/*
- * Kick the I/O work when a bio is parked, after a release it may wait for:
- * a bio that parks later saw the release (c->lock orders the two).
- */
-static void mc_kick_parked(struct mc_ctrl *c)
-{
-	bool parked;
-
-	spin_lock(&c->lock);
-	parked = !bio_list_empty(&c->parked);
-	spin_unlock(&c->lock);
-	if (parked)
-		mc_kick(c);
-}
-
 /* Park @bio; called under c->lock, in the section that saw the obstacle. */
 static void mc_park(struct mc_ctrl *c, struct bio *bio)
 {
@@ -260,13 +245,38 @@ static u32 mc_fill_alloc(struct mc_io *io, u32 *pages)
 	return n;
 }
 
+/*
+ * A read is done copying out of page @p.  The last reader of a relinked
+ * page that write-back has destaged meanwhile lets it go: its mirror-area
+ * slot returns to the old owner of an LU an instant takeover moved, which
+ * writes into it next (mc_pull_drop()).
+ */
+static void mc_read_unpin(struct mc_ctrl *c, u32 p)
+{
+	struct mc_pmeta *m = &c->meta[p];
+	bool kick, gone = false;
+	unsigned int lun = m->lun;
+	u64 index = m->index;
+
+	spin_lock(&c->lock);
+	if (!--m->readers && (m->flags & MC_PF_GONE) && mc_state_up(c->state)) {
+		mc_relinked_gone(c, p);
+		gone = true;
+	}
+	kick = !m->readers && !bio_list_empty(&c->parked);
+	spin_unlock(&c->lock);
+	if (gone)
+		mc_pull_drop(mc_peer(c), lun, index);
+	if (kick)
+		mc_kick(c);	/* the page may be what a parked bio waits for */
+}
+
 static int mc_read_page(struct mc_io *io, struct bio *bio)
 {
 	struct mc_ctrl *c = io->c;
 	u64 index = io->first + io->done;
 	u32 pages[MC_FILL_MAX], n, p;
 	struct mc_pmeta *m;
-	bool kick;
 
 	spin_lock(&c->lock);
 	p = mc_hash_lookup(&c->hash, mc_hash_key(io->lun->id, index));
@@ -289,21 +299,17 @@ static int mc_read_page(struct mc_io *io, struct bio *bio)
 		return MC_STEP_PARKED;
 	}
 	m->readers++;
-	if (m->state == MC_CBE_CLEAN)
+	if (m->state == MC_CBE_CLEAN && !(m->flags & MC_PF_GONE))
 		mc_list_move_tail(&c->lists, MC_L_CLEAN, p);
 	spin_unlock(&c->lock);
 
+	mc_inject(read_copy_delay_ms);
 	mc_bio_copy(bio, &io->iter, mc_page_addr(c, p), true);
 	mc_stat_inc(c, read_hits);
 	if (unlikely(!mc_ctrl_alive(c)))
 		io->redrive = true;	/* the copy may hold the poison */
 
-	spin_lock(&c->lock);
-	m->readers--;
-	kick = !m->readers && !bio_list_empty(&c->parked);
-	spin_unlock(&c->lock);
-	if (kick)
-		mc_kick(c);	/* the page may be what a parked bio waits for */
+	mc_read_unpin(c, p);
 	return MC_STEP_DONE;
 }
 
@@ -414,9 +420,15 @@ static u32 __mc_write_take(struct mc_io *io, u64 index, u32 *spare, u32 *old,
 	struct mc_ctrl *c = io->c;
 	u32 p = mc_hash_lookup(&c->hash, mc_hash_key(io->lun->id, index));
 
+	bool mirror = !mc_ctrl_solo(c) && !io->nomirror;
+
 	*hit = p != MC_HASH_NIL;
-	if (*hit && ((c->meta[p].flags & (MC_PF_FILLING | MC_PF_WB)) ||
+	if (*hit && ((c->meta[p].flags & (MC_PF_FILLING | MC_PF_WB | MC_PF_GONE)) ||
 		     c->meta[p].busy))
+		return MC_LIST_NIL;
+	/* Without a mirror a page with one waits until write-back cleans it. */
+	if (unlikely(io->nomirror) && *hit &&
+	    c->meta[p].mirror != MC_CBE_NO_MIRROR && !mc_ctrl_solo(c))
 		return MC_LIST_NIL;
 	if (unlikely(mc_discarding(c, io->lun->id, index)))
 		return MC_LIST_NIL;	/* the LU may not have the discard yet */
@@ -424,7 +436,7 @@ static u32 __mc_write_take(struct mc_io *io, u64 index, u32 *spare, u32 *old,
 		p = mc_alloc_page(c);
 		if (p == MC_LIST_NIL)
 			return MC_LIST_NIL;
-		if (*spare == MMT_NIL && !mc_ctrl_solo(c)) {
+		if (*spare == MMT_NIL && mirror) {
 			mc_free_page(c, p);
 			return MC_NEED_MIRROR;
 		}
@@ -433,7 +445,7 @@ static u32 __mc_write_take(struct mc_io *io, u64 index, u32 *spare, u32 *old,
 			.state = MC_CBE_CLEAN, .mirror = MC_CBE_NO_MIRROR,
 		};
 		mc_hash_insert(&c->hash, p, mc_hash_key(io->lun->id, index));
-	} else if (*spare == MMT_NIL && !mc_ctrl_solo(c)) {
+	} else if (*spare == MMT_NIL && mirror) {
 		return MC_NEED_MIRROR;
 	}
 	*old = c->meta[p].mirror;
@@ -458,11 +470,18 @@ static u32 mc_write_take(struct mc_io *io, struct bio *bio, u32 *spare,
  * for the peer's reply), then retake the lock.  Returns false after
  * parking the bio when the mirror area is full.  A release that slips in
  * between the failed acquisition and the parking changes mirror_gen, and
- * the acquisition is retried, so a parked bio always has a release ahead.
+ * the acquisition is retried, so a parked bio always has a release ahead
+ * (every release wakes the parked bios, mc_mirror_put_n()).
+ *
+ * Except when pages an LU refused are held: their mirror pages stay taken
+ * until that LU works again, which may be never, and a write of another
+ * LU must not wait for it.  Then the write goes on without a mirror copy,
+ * write-through (@io->nomirror): it completes once its data is on its LU.
  */
 static bool mc_write_get_mirror(struct mc_ctrl *c, struct bio *bio, u32 *spare)
 	__releases(&c->lock) __acquires(&c->lock)
 {
+	struct mc_io *io = mc_io_of(bio);
 	u64 gen;
 
 	do {
@@ -473,6 +492,11 @@ static bool mc_write_get_mirror(struct mc_ctrl *c, struct bio *bio, u32 *spare)
 		if (*spare != MMT_NIL)
 			return true;
 	} while (gen != atomic64_read(&c->mirror_gen));
+	if (mc_list_count(&c->lists, MC_L_HELD)) {
+		io->nomirror = true;
+		io->wt = true;
+		return true;	/* *spare stays MMT_NIL */
+	}
 	mc_park(c, bio);
 	return false;
 }
@@ -529,7 +553,8 @@ static int mc_write_page(struct mc_io *io, struct bio *bio)
 		/* Table mode: a short nested lock, no round trip. */
 		if (c->mc->opts.mirror_alloc == MC_ALLOC_TABLE)
 			spare = mc_mirror_get(c);
-		if (spare == MMT_NIL && !mc_write_get_mirror(c, bio, &spare)) {
+		if (spare == MMT_NIL && !io->nomirror &&
+		    !mc_write_get_mirror(c, bio, &spare)) {
 			p = MC_LIST_NIL;
 			break;
 		}
@@ -539,10 +564,8 @@ static int mc_write_page(struct mc_io *io, struct bio *bio)
 		mc_dirty_page(c, p, &v.cbe[0]);
 	spin_unlock(&c->lock);
 
-	if (spare != MMT_NIL) {
+	if (spare != MMT_NIL)
 		mc_mirror_put(c, spare);	/* parked, or became solo */
-		mc_kick(c);
-	}
 	if (p == MC_LIST_NIL) {
 		mc_wb_start(c);
 		return MC_STEP_PARKED;
@@ -587,7 +610,7 @@ static int mc_write_pages(struct mc_io *io, struct bio *bio)
 	bool hit;
 
 	if (k < 2 || c->mc->opts.mirror_alloc != MC_ALLOC_TABLE ||
-	    mc_ctrl_solo(c) || !mc_mirror_get_n(c, k, spare))
+	    mc_ctrl_solo(c) || io->nomirror || !mc_mirror_get_n(c, k, spare))
 		return mc_write_page(io, bio);
 
 	spin_lock(&c->lock);
@@ -602,11 +625,8 @@ static int mc_write_pages(struct mc_io *io, struct bio *bio)
 	}
 	spin_unlock(&c->lock);
 
-	if (v.n < k) {
-		/* Mirror pages not needed now; a parked bio may wait for them. */
+	if (v.n < k)	/* mirror pages not needed now */
 		mc_mirror_put_n(c, spare + v.n, k - v.n);
-		mc_kick_parked(c);
-	}
 	if (!v.n)
 		return mc_write_page(io, bio);	/* waits for the first page */
 	mc_stat_add(c, write_hits, hits);
@@ -728,11 +748,9 @@ static int mc_discard_step(struct mc_io *io, struct bio *bio)
 		io->done = io->nr;
 	spin_unlock(&c->lock);
 
-	mc_mirror_put_n(c, release, nr);
+	mc_mirror_put_n(c, release, nr);	/* wakes writes waiting for them */
 	for (i = 0; i < npulled; i++)	/* the old owner's backups go too */
 		mc_pull_drop(mc_peer(c), io->lun->id, pulled[i]);
-	if (nr)
-		mc_kick(c);	/* writes may wait for mirror pages */
 	mc_stat_add(c, discarded, dropped);
 	if (r != MC_STEP_PARKED)
 		cond_resched();
@@ -801,15 +819,21 @@ static void mc_discard_complete(struct mc_ctrl *c, struct bio *bio)
  * mc_io_wait_idle() cannot miss one that slipped past the check.
  */
 
-/* Hold @bio if the gate is closed; called in a gate_srcu read section. */
-static bool mc_gate_hold(struct mc_target *mc, struct bio *bio)
+/*
+ * Hold @bio if the gate is closed, or if its LU is fenced and @pass does
+ * not let it through; called in a gate_srcu read section.
+ */
+static bool mc_gate_hold(struct mc_target *mc, struct bio *bio,
+			 const unsigned long *pass)
 {
+	unsigned int lun = mc_io_of(bio)->lun->id;
 	bool held = false;
 
-	if (likely(!READ_ONCE(mc->frozen)))
+	if (likely(!READ_ONCE(mc->frozen) && !READ_ONCE(mc->fenced)))
 		return false;
 	spin_lock(&mc->gate_lock);
-	if (mc->frozen) {
+	if (mc->frozen || (test_bit(lun, mc->lu_fenced) &&
+			   !(pass && test_bit(lun, pass)))) {
 		bio_list_add(&mc->held, bio);
 		held = true;
 	}
@@ -818,15 +842,18 @@ static bool mc_gate_hold(struct mc_target *mc, struct bio *bio)
 }
 
 /**
- * mc_admit - start @bio through the owner of its LU, or hold it at the gate
+ * __mc_admit - start @bio through the owner of its LU, or hold it at the gate
  * @mc: the target
  * @bio: a mapped bio (io->lun, io->first, io->nr set; nr == 0 for a flush)
+ * @pass: fenced LUs whose bios may start (the re-drive that lifts their
+ *	fence), or NULL
  */
-static void mc_admit(struct mc_target *mc, struct bio *bio)
+static void __mc_admit(struct mc_target *mc, struct bio *bio,
+		       const unsigned long *pass)
 {
 	int idx = srcu_read_lock(&mc->gate_srcu);
 
-	if (!mc_gate_hold(mc, bio)) {
+	if (!mc_gate_hold(mc, bio, pass)) {
 		mc_inject(admit_delay_ms);
 		if (mc_io_of(bio)->nr)
 			mc_io_start(mc, bio);
@@ -834,6 +861,11 @@ static void mc_admit(struct mc_target *mc, struct bio *bio)
 			mc_flush_start(mc, bio);
 	}
 	srcu_read_unlock(&mc->gate_srcu, idx);
+}
+
+static void mc_admit(struct mc_target *mc, struct bio *bio)
+{
+	__mc_admit(mc, bio, NULL);
 }
 
 /**
@@ -852,10 +884,17 @@ static void mc_redrive(struct mc_target *mc, struct bio *bio)
 	queue_work(mc->wq, &mc->redrive_work);
 }
 
-/* Admit the held bios, each through the gate again. */
+/*
+ * Admit the held bios, each through the gate again.  A pass that lifts the
+ * fence of some LUs (mc_io_unfence()) admits their held bios first, in
+ * the order they were held, and opens the LUs to new bios only then: a
+ * discard that a failure interrupted fences its range again before any
+ * later bio of its LU starts.
+ */
 static void mc_redrive_work(struct work_struct *work)
 {
 	struct mc_target *mc = container_of(work, struct mc_target, redrive_work);
+	DECLARE_BITMAP(pass, MC_MAX_LUNS);
 	struct bio_list list;
 	struct bio *bio;
 
@@ -867,10 +906,46 @@ static void mc_redrive_work(struct work_struct *work)
 	}
 	list = mc->held;
 	bio_list_init(&mc->held);
+	bitmap_copy(pass, mc->lu_unfence, MC_MAX_LUNS);
+	bitmap_zero(mc->lu_unfence, MC_MAX_LUNS);
 	spin_unlock(&mc->gate_lock);
 
 	while ((bio = bio_list_pop(&list)))
-		mc_admit(mc, bio);
+		__mc_admit(mc, bio, pass);
+	if (bitmap_empty(pass, MC_MAX_LUNS))
+		return;
+	spin_lock(&mc->gate_lock);
+	bitmap_andnot(mc->lu_fenced, mc->lu_fenced, pass, MC_MAX_LUNS);
+	WRITE_ONCE(mc->fenced, !bitmap_empty(mc->lu_fenced, MC_MAX_LUNS));
+	spin_unlock(&mc->gate_lock);
+	queue_work(mc->wq, &mc->redrive_work);	/* held meanwhile */
+}
+
+/**
+ * mc_io_fence - hold the bios of LUs @luns at the gate until
+ *	mc_io_unfence(), while the other LUs run
+ * @mc: the target, frozen
+ * @luns: the LUs
+ */
+static void mc_io_fence(struct mc_target *mc, const unsigned long *luns)
+{
+	spin_lock(&mc->gate_lock);
+	bitmap_or(mc->lu_fenced, mc->lu_fenced, luns, MC_MAX_LUNS);
+	WRITE_ONCE(mc->fenced, !bitmap_empty(mc->lu_fenced, MC_MAX_LUNS));
+	spin_unlock(&mc->gate_lock);
+}
+
+/**
+ * mc_io_unfence - admit the held bios of LUs @luns and open them again
+ * @mc: the target
+ * @luns: LUs fenced by mc_io_fence()
+ */
+static void mc_io_unfence(struct mc_target *mc, const unsigned long *luns)
+{
+	spin_lock(&mc->gate_lock);
+	bitmap_or(mc->lu_unfence, mc->lu_unfence, luns, MC_MAX_LUNS);
+	spin_unlock(&mc->gate_lock);
+	queue_work(mc->wq, &mc->redrive_work);
 }
 
 /**
@@ -997,6 +1072,11 @@ static void mc_io_step(struct mc_io *io, struct bio *bio)
 	while (io->done < io->nr && !io->status) {
 		if (unlikely(!mc_ctrl_up(io->c))) {
 			io->redrive = true;	/* failed under us */
+			break;
+		}
+		if (unlikely(write && !discard && READ_ONCE(io->lun->error))) {
+			/* Its LU is dead: a parked write fails, as a new one. */
+			io->status = BLK_STS_IOERR;
 			break;
 		}
 		if (unlikely(discard))
@@ -1188,6 +1268,7 @@ static void mc_io_start(struct mc_target *mc, struct bio *bio)
 	INIT_LIST_HEAD(&io->discard);
 	io->fua = bio->bi_opf & REQ_FUA;
 	io->wt = false;
+	io->nomirror = false;
 	if (bio_data_dir(bio) == WRITE) {
 		if (unlikely(READ_ONCE(io->lun->error))) {
 			/* A dead LU: fail at once, keep the cache as it is. */

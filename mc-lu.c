@@ -102,8 +102,10 @@ static void mc_lu_write_error(struct mc_ctrl *c, struct mc_lun *lun,
 	delay = c->retry_delay;
 	c->retry_delay = min_t(unsigned long, max(delay * 2, MC_RETRY_MIN),
 			       MC_RETRY_MAX_S * HZ);
+	if (!c->wb_quiet)	/* else resume arms it (mc_wb_quiet()) */
+		mod_delayed_work(c->wq, &c->retry_work,
+				 max(delay, MC_RETRY_MIN));
 	spin_unlock(&c->lock);
-	mod_delayed_work(c->wq, &c->retry_work, max(delay, MC_RETRY_MIN));
 }
 
 /**
@@ -118,7 +120,10 @@ static void mc_lu_write_ok(struct mc_ctrl *c, struct mc_lun *lun)
 	if (xchg(&lun->error, 0)) {
 		DMINFO("LU %u (%s): write-back works again", lun->id,
 		       lun->dev->name);
-		mod_delayed_work(c->wq, &c->retry_work, 0);
+		spin_lock(&c->lock);
+		if (!c->wb_quiet)
+			mod_delayed_work(c->wq, &c->retry_work, 0);
+		spin_unlock(&c->lock);
 	}
 }
 
@@ -134,7 +139,7 @@ static u32 mc_lu_retry(struct mc_ctrl *c, bool reset)
 	u32 n = 0, p;
 
 	spin_lock(&c->lock);
-	if (mc_state_up(c->state)) {
+	if (mc_state_up(c->state) && !c->wb_quiet) {
 		while ((p = mc_list_pop_head(&c->lists, MC_L_HELD)) !=
 		       MC_LIST_NIL) {
 			mc_list_add_tail(&c->lists, MC_L_DIRTY, p);

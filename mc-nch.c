@@ -177,6 +177,26 @@ static bool mc_mirror_get_n(struct mc_ctrl *c, u32 n, u32 *out)
 	return true;
 }
 
+/*
+ * Mirror pages of @c's table were released: wake the I/O work when a bio
+ * is parked, for it may wait for one (mc_write_get_mirror()).  Every
+ * release comes here, whoever frees the slot (write-back, a rewrite, a
+ * discard, the new owner of an LU an instant takeover moved), so no parked
+ * write misses one.  A bio parks under c->lock after it saw mirror_gen
+ * unchanged; this checks under c->lock after mirror_gen moved, so one of
+ * the two sees the other.  Called without c->lock.
+ */
+static void mc_mirror_released(struct mc_ctrl *c)
+{
+	bool parked;
+
+	spin_lock(&c->lock);
+	parked = !bio_list_empty(&c->parked);
+	spin_unlock(&c->lock);
+	if (parked)
+		queue_work(c->wq, &c->io_work);
+}
+
 /**
  * mc_mirror_put_n - release mirror pages (seed 000, S44-S46)
  * @c: the controller that wrote the mirrors
@@ -185,7 +205,7 @@ static bool mc_mirror_get_n(struct mc_ctrl *c, u32 n, u32 *out)
  *
  * Writes the free pattern into the peer's CBE of each page first, then
  * returns the pages to the mirror management table (one hold of its lock
- * in table mode).
+ * in table mode) and wakes what waits for them.  Called without c->lock.
  */
 static void mc_mirror_put_n(struct mc_ctrl *c, const u32 *ms, u32 n)
 {
@@ -207,6 +227,7 @@ static void mc_mirror_put_n(struct mc_ctrl *c, const u32 *ms, u32 n)
 	}
 	mc_stat_add(c, mirror_released, n);
 	atomic64_inc(&c->mirror_gen);
+	mc_mirror_released(c);
 }
 
 /* Release mirror page @m; see mc_mirror_put_n(). */

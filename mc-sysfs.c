@@ -609,6 +609,27 @@ static ssize_t top_show_failback(struct kobject *kobj, char *buf)
 			  names[READ_ONCE(to_mc(kobj)->failback_phase)]);
 }
 
+/*
+ * After a failover, until the failed controller's LU I/O has ended: which
+ * controller, how many of its LU bios are still in flight, and the LUs
+ * whose bios wait for them ("none" otherwise).
+ */
+static ssize_t top_show_fencing(struct kobject *kobj, char *buf)
+{
+	struct mc_target *mc = to_mc(kobj);
+	struct mc_ctrl *f = READ_ONCE(mc->fence_ctrl);
+	DECLARE_BITMAP(luns, MC_MAX_LUNS);
+
+	if (!f)
+		return sysfs_emit(buf, "none\n");
+	spin_lock(&mc->gate_lock);
+	bitmap_copy(luns, mc->lu_fenced, MC_MAX_LUNS);
+	spin_unlock(&mc->gate_lock);
+	return sysfs_emit(buf, "ctrl%u %d LU bios in flight, LUs %*pbl wait\n",
+			  f->id, atomic_read(&f->lu_inflight), MC_MAX_LUNS,
+			  luns);
+}
+
 static ssize_t top_show_redriven(struct kobject *kobj, char *buf)
 {
 	return sysfs_emit(buf, "%llu\n",
@@ -627,6 +648,7 @@ MC_ATTR_RO(top, failbacks);
 MC_ATTR_RO(top, failback_stall_us);
 MC_ATTR_RO(top, failback);
 MC_ATTR_RO(top, redriven);
+MC_ATTR_RO(top, fencing);
 
 static struct attribute *mc_top_attrs[] = {
 	&top_attr_luns.attr,
@@ -641,6 +663,7 @@ static struct attribute *mc_top_attrs[] = {
 	&top_attr_failback_stall_us.attr,
 	&top_attr_failback.attr,
 	&top_attr_redriven.attr,
+	&top_attr_fencing.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(mc_top);

@@ -49,6 +49,9 @@ static void mc_free(struct mc_target *mc)
 
 	if (mc->array)
 		mc_array_unpublish(mc->array, mc);	/* no port reaches @mc */
+	flush_work(&mc->fence_work);	/* a failover's end */
+	for (i = 0; i < MC_NR_CTRL; i++)
+		mc_wb_quiet(&mc->ctrl[i], true);	/* no retry from here */
 	/*
 	 * Quiesce both controllers before tearing either down: the work of
 	 * one (a mirror page release, a message) reaches into the other.
@@ -71,15 +74,57 @@ static void mc_free(struct mc_target *mc)
 	atomic_dec(&mc_live.targets);
 }
 
+/*
+ * The bio set serves fills, destages and the write-through of writes, and
+ * the last two are allocated inside .map too (a FUA write in flush_mode
+ * destage, every write while degraded): there a bio waiting on
+ * current->bio_list may hold what the mempool waits for, so the set has a
+ * rescuer that submits such bios when an allocation would block.
+ */
 static int mc_alloc_pools(struct mc_target *mc, char **error)
 {
 	if (bioset_init(&mc->bs, BIO_POOL_SIZE, offsetof(struct mc_lbio, bio),
-			BIOSET_NEED_BVECS) ||
+			BIOSET_NEED_BVECS | BIOSET_NEED_RESCUER) ||
 	    mc_nch_pool_init(mc) || mc_io_gate_init(mc)) {
 		*error = "Cannot allocate bio and copy pools";
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+/* Dirty pages @c holds because their LU refused them (0 unless up). */
+static u32 mc_ctrl_held(struct mc_ctrl *c)
+{
+	u32 n = 0;
+
+	spin_lock(&c->lock);
+	if (mc_state_up(c->state))
+		n = mc_list_count(&c->lists, MC_L_HELD);
+	spin_unlock(&c->lock);
+	return n;
+}
+
+/*
+ * A new table of a device whose live table holds pages its LUs refused
+ * would drop them: the old table's destructor cannot write them anywhere.
+ * Refuse it until they are written ('retry') or the device is removed.
+ */
+static int mc_check_live(struct mc_target *mc, char **error)
+{
+	struct mc_target *live;
+	u32 held = 0, i;
+
+	rcu_read_lock();
+	live = rcu_dereference(mc->array->live);
+	for (i = 0; live && i < MC_NR_CTRL; i++)
+		held += mc_ctrl_held(&live->ctrl[i]);
+	rcu_read_unlock();
+	if (!held)
+		return 0;
+	DMERR("the live table holds %u dirty pages its LUs refused; a new table would drop them: 'retry' once the LUs work, then load it",
+	      held);
+	*error = "The live table holds dirty pages its LUs refused";
+	return -EBUSY;
 }
 
 /*
@@ -100,6 +145,7 @@ static int mc_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	atomic_inc(&mc_live.targets);
 	mc->ti = ti;
 	mutex_init(&mc->state_lock);
+	mc_fail_init(mc);
 	INIT_LIST_HEAD(&mc->list);
 	for (i = 0; i < MC_NR_CTRL; i++)
 		mc_ctrl_init_works(&mc->ctrl[i]);
@@ -110,6 +156,9 @@ static int mc_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		r = -ENOMEM;
 		goto bad;
 	}
+	r = mc_check_live(mc, &ti->error);
+	if (r)
+		goto bad;
 	r = mc_parse_args(mc, argc, argv, &ti->error);
 	if (r)
 		goto bad;
@@ -332,11 +381,50 @@ static int mc_message_ctrl(struct mc_target *mc, unsigned int argc,
 	return mc_recover_ctrl(mc, id);
 }
 
+/*
+ * "flush": destage every dirty page, then flush the LUs' own volatile
+ * caches.  Under state_lock: no failover, recovery or takeover switch
+ * runs meanwhile, so every page acknowledged before the message is on a
+ * LU's stable media when it returns 0.
+ */
+static int mc_message_flush(struct mc_target *mc)
+{
+	unsigned int i;
+	int r = 0;
+
+	mutex_lock(&mc->state_lock);
+	if (mc->suspended || dm_suspended(mc->ti)) {
+		DMERR("flush: the device is suspended");
+		r = -EBUSY;
+		goto out;
+	}
+	if (mc_drain(mc)) {
+		r = -EIO;	/* pages an LU refused; logged per LU */
+		goto out;
+	}
+	for (i = 0; i < mc->nr_luns; i++) {
+		int e = blkdev_issue_flush(mc->luns[i].dev->bdev);
+
+		if (e && e != -EOPNOTSUPP) {
+			DMERR("flush: LU %u (%s) failed its cache flush: %d", i,
+			      mc->luns[i].dev->name, e);
+			r = r ?: e;
+		}
+	}
+out:
+	mutex_unlock(&mc->state_lock);
+	return r;
+}
+
 /* "retry": destage the held pages of both controllers again now. */
 static int mc_message_retry(struct mc_target *mc)
 {
 	unsigned int i;
 
+	if (dm_suspended(mc->ti)) {
+		DMERR("retry: the device is suspended");
+		return -EBUSY;
+	}
 	for (i = 0; i < MC_NR_CTRL; i++)
 		if (mc_lu_retry(&mc->ctrl[i], true))
 			mc_wb_start(&mc->ctrl[i]);
@@ -402,11 +490,8 @@ static int mc_message(struct dm_target *ti, unsigned int argc, char **argv,
 {
 	struct mc_target *mc = ti->private;
 
-	if (argc == 1 && !strcasecmp(argv[0], "flush")) {
-		if (dm_suspended(ti))
-			return -EBUSY;
-		return mc_drain(mc) ? -EIO : 0;
-	}
+	if (argc == 1 && !strcasecmp(argv[0], "flush"))
+		return mc_message_flush(mc);
 	if (argc == 1 && !strcasecmp(argv[0], "retry"))
 		return mc_message_retry(mc);
 	if (argc && (!strcasecmp(argv[0], "fail") ||
@@ -474,8 +559,12 @@ static void mc_presuspend_undo(struct dm_target *ti)
 
 static void mc_postsuspend(struct dm_target *ti)
 {
-	u32 held = mc_drain(ti->private);
+	struct mc_target *mc = ti->private;
+	u32 held = mc_drain(mc);
+	unsigned int i;
 
+	for (i = 0; i < MC_NR_CTRL; i++)
+		mc_wb_quiet(&mc->ctrl[i], true);	/* no LU I/O from here */
 	if (held)
 		DMWARN("suspended with %u dirty pages its LUs refused; they stay in the cache",
 		       held);
@@ -484,7 +573,10 @@ static void mc_postsuspend(struct dm_target *ti)
 static void mc_resume(struct dm_target *ti)
 {
 	struct mc_target *mc = ti->private;
+	unsigned int i;
 
+	for (i = 0; i < MC_NR_CTRL; i++)
+		mc_wb_quiet(&mc->ctrl[i], false);
 	mc_set_suspended(mc, false);
 	mc_sysfs_register(mc);
 	mc_array_publish(mc->array, mc);
@@ -492,7 +584,8 @@ static void mc_resume(struct dm_target *ti)
 
 static struct target_type mc_target_type = {
 	.name = "mirrorcache",
-	.version = {1, 5, 0},
+	.version = {1, 6, 0},
+	.features = DM_TARGET_SINGLETON,	/* one array per mapped device */
 	.module = THIS_MODULE,
 	.ctr = mc_ctr,
 	.dtr = mc_dtr,

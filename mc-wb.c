@@ -211,6 +211,8 @@ static int mc_wb_needed(struct mc_ctrl *c)
 
 	if (!mc_state_up(c->state))
 		return MC_WB_IDLE;	/* no tables */
+	if (unlikely(c->wb_quiet) && !c->wb_drain)
+		return MC_WB_IDLE;	/* suspended: a drain only */
 	dirty = __mc_dirty_pages(c);
 	if (mc_ctrl_solo(c) && mc_list_count(&c->lists, MC_L_DIRTY))
 		return MC_WB_ANY;	/* unprotected: destage at once */
@@ -398,6 +400,30 @@ static void mc_wb_init_work(struct mc_ctrl *c)
 	INIT_DELAYED_WORK(&c->retry_work, mc_wb_retry_work);
 }
 
+/**
+ * mc_wb_quiet - stop or restart the I/O write-back issues by itself
+ * @c: the controller
+ * @quiet: true at postsuspend (after its drain) and in the destructor;
+ *	false at resume
+ *
+ * While quiet, write-back destages only for a drain and the automatic
+ * retry of held pages is off: a suspended device sends nothing to its
+ * LUs, and no retry runs while the controllers are torn down.  Leaving
+ * it arms the retry when pages are held.
+ */
+static void mc_wb_quiet(struct mc_ctrl *c, bool quiet)
+{
+	if (!c->wq)
+		return;		/* a constructor that failed early */
+	spin_lock(&c->lock);
+	c->wb_quiet = quiet;
+	if (!quiet && mc_list_count(&c->lists, MC_L_HELD))
+		mod_delayed_work(c->wq, &c->retry_work, MC_RETRY_MIN);
+	spin_unlock(&c->lock);
+	if (quiet)
+		cancel_delayed_work_sync(&c->retry_work);
+}
+
 /*
  * A relinked page of @c leaves its cache: its mirror-area slot is consumed,
  * so a later failover must not relink it again (the old owner of an LU an
@@ -434,6 +460,12 @@ static u32 mc_wb_page_done(struct mc_ctrl *c, u32 p, bool ok, bool *relinked)
 		m->mirror = MC_CBE_NO_MIRROR;
 		if (m->flags & MC_PF_RELINKED) {
 			/* Claims 5, 13: the mirror area takes nothing new. */
+			if (m->readers) {
+				/* Its slot is reused once it goes: not yet. */
+				m->state = MC_CBE_CLEAN;
+				m->flags |= MC_PF_GONE;
+				return mirror;
+			}
 			mc_relinked_gone(c, p);
 			*relinked = true;
 			return mirror;

@@ -8,6 +8,10 @@
 #     another LU of the same controller complete although the dead LU's held
 #     pages fill the mirror area, a takeover of a healthy LU does not freeze
 #     the device;
+#  3. a failover while the failed controller's disk hangs holds only that
+#     controller's LUs: a write to the survivor's own LU completes while
+#     the failed controller's destage is still in flight (it waited for
+#     the hung disk with the whole device held);
 #  4. a reload is refused while the live table holds pages an LU refused
 #     (the reload dropped them);
 #  5. a table of two mirrorcache targets is refused;
@@ -15,9 +19,16 @@
 #     inject_wb_submit_delay_ms) is waited for by the failover: nothing
 #     reaches the LU after the survivor's data, and a late completion does
 #     not corrupt the recovered controller's counts;
+#  7. a relinked page that the new owner of an instant takeover destages
+#     while a read copies out of it keeps its slot until the read is done
+#     (forced: inject_read_copy_delay_ms); the old owner's next write
+#     took the slot and the read returned another LU's data;
 # 10. the automatic retry of held pages does not run while the device is
 #     torn down (forced: inject_teardown_delay_ms holds the teardown
-#     between the two controllers).
+#     between the two controllers);
+# 12. the new owner of an instant takeover fails while it pulls: after its
+#     recovery it keeps no count of relinked pages (its write-back ignored
+#     the watermarks for good).
 . /tests/lib.sh
 
 DBG=/sys/kernel/debug/dm-mirrorcache
@@ -55,152 +66,255 @@ teardown() {
 	for i in 0 1 2; do dmsetup remove lu$i; done
 	assert_eq "$(mc_objects_live)" none objects_freed_$1
 }
+# full_mirror <cache pages> <tag>: setup3, write-back held off, then
+# ctrl0's mirror area filled by writes to LU0 (blocks 0 .. MT-1)
+full_mirror() {
+	setup3 $1
+	MT=$(cat $SYS/ctrl0/mirror_total)
+	wm $SYS/ctrl0 $MT $((MT - 1))
+	dd if=/dev/urandom of=/tmp/full bs=4096 count=$MT 2>/dev/null
+	dd if=/tmp/full of=/dev/mapper/mc0 bs=4096 count=$MT oflag=direct 2>/dev/null
+	assert_eq "$(cat $SYS/ctrl0/mirror_used)" "$MT" $2_mirror_area_full
+}
+# lun_phase <lun> <phase>: LU's takeover phase is <phase>, within 60 s
+lun_phase() { wait_for 60 sh -c "cut -d' ' -f1 $SYS/lun$1/phase | grep -qx $2"; }
 # bg_write <block> <count> <rcfile>: a direct write in the background
 bg_write() {
 	( timeout 90 dd if=/dev/urandom of=/dev/mapper/mc0 bs=4096 seek=$1 \
 		count=$2 oflag=direct 2>/dev/null; echo $? > $3 ) &
 }
 
+# MC_TRUST_PARTS: the parts to run, comma-separated (default: all), e.g. 2,6
+PARTS=$(echo "${MC_TRUST_PARTS:-5,1,2,4,3,6,7,10,12}" | tr , ' ')
+
 # ---- 5. two mirrorcache targets in one table ----
-for i in 0 1; do dmsetup create lu$i --table "$(linear $i)" || fail lu$i; done
-TWO="0 $S mirrorcache 64 64 1 /dev/mapper/lu0 0
+part_5() {
+	for i in 0 1; do dmsetup create lu$i --table "$(linear $i)" || fail lu$i; done
+	TWO="0 $S mirrorcache 64 64 1 /dev/mapper/lu0 0
 $S $S mirrorcache 64 64 1 /dev/mapper/lu1 1"
-assert_fail two_targets_refused dmsetup create mc2 --table "$TWO"
-assert_eq "$(dmsetup info mc2 >/dev/null 2>&1 && echo exists || echo none)" none two_targets_nothing_left
-dmsetup remove lu0; dmsetup remove lu1
+	assert_fail two_targets_refused dmsetup create mc2 --table "$TWO"
+	assert_eq "$(dmsetup info mc2 >/dev/null 2>&1 && echo exists || echo none)" none two_targets_nothing_left
+	dmsetup remove mc2 2>/dev/null
+	dmsetup remove lu0; dmsetup remove lu1
+}
 
 # ---- 1. instant takeover: the old owner's parked write is woken ----
-setup3 512
-MT=$(cat $SYS/ctrl0/mirror_total)
-wm $SYS/ctrl0 $MT $((MT - 1))
-dd if=/dev/urandom of=/dev/mapper/mc0 bs=4096 count=$MT oflag=direct 2>/dev/null
-assert_eq "$(cat $SYS/ctrl0/mirror_used)" "$MT" lw_mirror_area_full
-lu_set lu0 "$(slow 0 3000)" || fail lw_slow
-assert_ok lw_takeover dmsetup message mc0 0 takeover 0 1 instant
-bg_write $((2 * P + 10)) 1 /tmp/lw.rc
-wait_for 60 test -s /tmp/lw.rc
-assert_eq "$(cat /tmp/lw.rc 2>/dev/null)" 0 lw_parked_write_woken
-wait_for 60 sh -c "cut -d' ' -f1 $SYS/lun0/phase | grep -qx idle"
-assert_eq "$(cat $SYS/lun0/owner) $(cut -d' ' -f1 $SYS/lun0/phase)" "1 idle" lw_takeover_done
-lu_set lu0 "$(linear 0)"
-teardown lw
+part_1() {
+	full_mirror 512 lw
+	lu_set lu0 "$(slow 0 3000)" || fail lw_slow
+	assert_ok lw_takeover dmsetup message mc0 0 takeover 0 1 instant
+	bg_write $((2 * P + 10)) 1 /tmp/lw.rc
+	wait_for 60 test -s /tmp/lw.rc
+	assert_eq "$(cat /tmp/lw.rc 2>/dev/null)" 0 lw_parked_write_woken
+	lun_phase 0 idle
+	assert_eq "$(cat $SYS/lun0/owner) $(cut -d' ' -f1 $SYS/lun0/phase)" "1 idle" lw_takeover_done
+	lu_set lu0 "$(linear 0)"
+	teardown lw
+}
 
 # ---- 2. a dead LU under write load ----
-setup3 128
-MT=$(cat $SYS/ctrl0/mirror_total)
-wm $SYS/ctrl0 $MT $((MT - 1))
-dd if=/dev/urandom of=/dev/mapper/mc0 bs=4096 count=$MT oflag=direct 2>/dev/null
-assert_eq "$(cat $SYS/ctrl0/mirror_used)" "$MT" dl_mirror_area_full
-lu_set lu0 "$(dead)" || fail dl_dead
-bg_write $MT 4 /tmp/dl0.rc		# LU0: parks for a mirror page
-sleep 1
-timeout 60 dmsetup message mc0 0 flush
-assert_eq $? 1 dl_flush_fails
-wait_for 60 test -s /tmp/dl0.rc
-assert_eq "$(cat /tmp/dl0.rc 2>/dev/null || echo hung)" 1 dl_parked_write_to_dead_lu_fails
-assert_eq "$(cat $SYS/lun0/held_pages)" "$MT" dl_held
-dd if=/dev/urandom of=/tmp/dl2 bs=4096 count=8 2>/dev/null
-timeout 60 dd if=/tmp/dl2 of=/dev/mapper/mc0 bs=4096 seek=$((2 * P + 20)) oflag=direct 2>/dev/null
-assert_eq $? 0 dl_other_lu_of_same_ctrl_writes
-dd if=/dev/mapper/mc0 of=/tmp/dl2r bs=4096 skip=$((2 * P + 20)) count=8 iflag=direct 2>/dev/null
-cmp -s /tmp/dl2 /tmp/dl2r && pass dl_other_lu_reads_back || fail dl_other_lu_reads_back
-timeout 60 dmsetup message mc0 0 takeover 2 1
-assert_eq $? 0 dl_takeover_healthy_lu
-wait_for 60 sh -c "cut -d' ' -f1 $SYS/lun2/phase | grep -qx idle"
-assert_eq "$(cat $SYS/lun2/owner)" 1 dl_healthy_lu_moved
-timeout 60 dd if=/tmp/dl2 of=/dev/mapper/mc0 bs=4096 seek=$((P + 20)) count=1 oflag=direct 2>/dev/null
-assert_eq $? 0 dl_device_not_frozen
-lu_set lu0 "$(linear 0)"
-dmsetup message mc0 0 retry
-wait_for 30 sh -c "[ \$(cat $SYS/lun0/held_pages) = 0 ]" && pass dl_retry_after_back || fail dl_retry_after_back
-dmsetup message mc0 0 flush
-flushbufs /dev/ram2
-dd if=/dev/ram2 of=/tmp/dl2l bs=4096 skip=20 count=8 2>/dev/null
-cmp -s /tmp/dl2 /tmp/dl2l && pass dl_other_lu_on_disk || fail dl_other_lu_on_disk
-teardown dl
+part_2() {
+	full_mirror 128 dl
+	lu_set lu0 "$(dead)" || fail dl_dead
+	bg_write $MT 4 /tmp/dl0.rc		# LU0: parks for a mirror page
+	sleep 1
+	timeout 60 dmsetup message mc0 0 flush
+	assert_eq $? 1 dl_flush_fails
+	wait_for 60 test -s /tmp/dl0.rc
+	assert_eq "$(cat /tmp/dl0.rc 2>/dev/null || echo hung)" 1 dl_parked_write_to_dead_lu_fails
+	# the automatic retry moves them back to the dirty list for a moment
+	wait_for 10 sh -c "[ \$(cat $SYS/lun0/held_pages) = $MT ]" && pass dl_held ||
+		fail dl_held "$(cat $SYS/lun0/held_pages) held, want $MT"
+	dd if=/dev/urandom of=/tmp/dl2 bs=4096 count=8 2>/dev/null
+	timeout 60 dd if=/tmp/dl2 of=/dev/mapper/mc0 bs=4096 seek=$((2 * P + 20)) oflag=direct 2>/dev/null
+	assert_eq $? 0 dl_other_lu_of_same_ctrl_writes
+	dd if=/dev/mapper/mc0 of=/tmp/dl2r bs=4096 skip=$((2 * P + 20)) count=8 iflag=direct 2>/dev/null
+	cmp -s /tmp/dl2 /tmp/dl2r && pass dl_other_lu_reads_back || fail dl_other_lu_reads_back
+	timeout 60 dmsetup message mc0 0 takeover 2 1
+	assert_eq $? 0 dl_takeover_healthy_lu
+	lun_phase 2 idle
+	assert_eq "$(cat $SYS/lun2/owner)" 1 dl_healthy_lu_moved
+	timeout 60 dd if=/tmp/dl2 of=/dev/mapper/mc0 bs=4096 seek=$((P + 20)) count=1 oflag=direct 2>/dev/null
+	assert_eq $? 0 dl_device_not_frozen
+	lu_set lu0 "$(linear 0)"
+	dmsetup message mc0 0 retry
+	wait_for 30 sh -c "[ \$(cat $SYS/lun0/held_pages) = 0 ]" && pass dl_retry_after_back || fail dl_retry_after_back
+	dmsetup message mc0 0 flush
+	flushbufs /dev/ram2
+	dd if=/dev/ram2 of=/tmp/dl2l bs=4096 skip=20 count=8 2>/dev/null
+	cmp -s /tmp/dl2 /tmp/dl2l && pass dl_other_lu_on_disk || fail dl_other_lu_on_disk
+	teardown dl
+}
 
 # ---- 4. a reload while LU pages are held ----
-setup3 512
-dd if=/dev/urandom of=/tmp/rl bs=4096 count=16 2>/dev/null
-dd if=/tmp/rl of=/dev/mapper/mc0 bs=4096 seek=40 oflag=direct 2>/dev/null
-lu_set lu0 "$(dead)"
-dmsetup message mc0 0 flush 2>/dev/null
-assert_eq "$(cat $SYS/lun0/held_pages)" 16 rl_held
-if dmsetup reload mc0 --table "$TABLE" 2>/tmp/rl.err; then
-	fail rl_reload_refused "accepted"
-	dmsetup suspend mc0; dmsetup resume mc0
-else
-	pass rl_reload_refused
-fi
-dmesg | grep -q "holds 16 dirty pages" && pass rl_reason_logged || fail rl_reason_logged "$(tail -1 /tmp/rl.err)"
-assert_eq "$(dmsetup info mc0 | grep -c INACTIVE)" 0 rl_no_inactive_table
-lu_set lu0 "$(linear 0)"
-dmsetup message mc0 0 retry
-wait_for 30 sh -c "[ \$(cat $SYS/lun0/held_pages) = 0 ]"
-dmsetup message mc0 0 flush
-flushbufs /dev/ram0
-dd if=/dev/ram0 of=/tmp/rlr bs=4096 skip=40 count=16 2>/dev/null
-cmp -s /tmp/rl /tmp/rlr && pass rl_data_on_lu || fail rl_data_on_lu
-assert_ok rl_reload_when_clean dmsetup reload mc0 --table "$TABLE"
-dmsetup suspend mc0 && dmsetup resume mc0 || fail rl_resume
-teardown rl
+part_4() {
+	setup3 512
+	dd if=/dev/urandom of=/tmp/rl bs=4096 count=16 2>/dev/null
+	dd if=/tmp/rl of=/dev/mapper/mc0 bs=4096 seek=40 oflag=direct 2>/dev/null
+	lu_set lu0 "$(dead)"
+	dmsetup message mc0 0 flush 2>/dev/null
+	assert_eq "$(cat $SYS/lun0/held_pages)" 16 rl_held
+	if dmsetup reload mc0 --table "$TABLE" 2>/tmp/rl.err; then
+		fail rl_reload_refused "accepted"
+		dmsetup suspend mc0; dmsetup resume mc0
+	else
+		pass rl_reload_refused
+	fi
+	dmesg | grep -q "holds 16 dirty pages" && pass rl_reason_logged || fail rl_reason_logged "$(tail -1 /tmp/rl.err)"
+	assert_eq "$(dmsetup info mc0 | grep -c INACTIVE)" 0 rl_no_inactive_table
+	lu_set lu0 "$(linear 0)"
+	dmsetup message mc0 0 retry
+	wait_for 30 sh -c "[ \$(cat $SYS/lun0/held_pages) = 0 ]"
+	dmsetup message mc0 0 flush
+	flushbufs /dev/ram0
+	dd if=/dev/ram0 of=/tmp/rlr bs=4096 skip=40 count=16 2>/dev/null
+	cmp -s /tmp/rl /tmp/rlr && pass rl_data_on_lu || fail rl_data_on_lu
+	assert_ok rl_reload_when_clean dmsetup reload mc0 --table "$TABLE"
+	dmsetup suspend mc0 && dmsetup resume mc0 || fail rl_resume
+	teardown rl
+}
+
+# ---- 3. a failover while the failed controller's disk hangs ----
+part_3() {
+	setup3 512
+	dd if=/dev/urandom of=/tmp/hu bs=4096 count=32 2>/dev/null
+	dd if=/dev/urandom of=/tmp/hu1 bs=4096 count=1 2>/dev/null
+	dd if=/tmp/hu of=/dev/mapper/mc0 bs=4096 seek=64 oflag=direct 2>/dev/null
+	lu_set lu0 "$(slow 0 10000)" || fail hu_slow
+	wm $SYS/ctrl0 16 8	# write-back starts: its destages hang 10 s
+	sleep 1
+	assert_ok hu_fail timeout 60 dmsetup message mc0 0 fail 0
+	assert_eq "$(cut -d' ' -f1 $SYS/fencing)" ctrl0 hu_fencing_shown
+	timeout 60 dd if=/tmp/hu1 of=/dev/mapper/mc0 bs=4096 seek=$((P + 10)) oflag=direct 2>/dev/null
+	assert_eq $? 0 hu_survivor_lu_writes
+	assert_eq "$(cut -d' ' -f1 $SYS/fencing)" ctrl0 hu_survivor_lu_not_behind_hung_disk
+	wait_for 60 sh -c "grep -qx none $SYS/fencing" && pass hu_fence_ends || fail hu_fence_ends "$(cat $SYS/fencing)"
+	dd if=/dev/mapper/mc0 of=/tmp/hur bs=4096 skip=64 count=32 iflag=direct 2>/dev/null
+	cmp -s /tmp/hu /tmp/hur && pass hu_failed_lu_reads_back || fail hu_failed_lu_reads_back
+	lu_set lu0 "$(linear 0)"
+	timeout 60 dmsetup message mc0 0 flush
+	assert_eq $? 0 hu_flush
+	flushbufs /dev/ram0 /dev/ram1
+	dd if=/dev/ram0 of=/tmp/hur0 bs=4096 skip=64 count=32 2>/dev/null
+	cmp -s /tmp/hu /tmp/hur0 && pass hu_data_on_lu0 || fail hu_data_on_lu0
+	dd if=/dev/ram1 of=/tmp/hur1 bs=4096 skip=10 count=1 2>/dev/null
+	cmp -s /tmp/hu1 /tmp/hur1 && pass hu_data_on_lu1 || fail hu_data_on_lu1
+	assert_ok hu_recover timeout 60 dmsetup message mc0 0 recover 0
+	teardown hu
+}
 
 # ---- 6. a destage submitted after the failover fence ----
 # LU0 is dm-delay (2 s) over dm-log-writes: the log keeps the data of every
 # write that reached the LU.  A destage of ctrl0 collected before the
 # failure is submitted 2 s later (the knob); the failover must wait for it,
 # or it reads ctrl0's memory after the scrub and the poison reaches the LU.
-setup3 512
-dmsetup create lw --table "0 $S log-writes /dev/ram0 /dev/ram3" || fail fe_lw
-wm $SYS/ctrl0 $(cat $SYS/ctrl0/mirror_total) 64
-dd if=/dev/urandom of=/tmp/fe bs=4096 count=32 2>/dev/null
-dd if=/tmp/fe of=/dev/mapper/mc0 bs=4096 seek=64 oflag=direct 2>/dev/null
-lu_set lu0 "0 $S delay /dev/mapper/lw 0 0 /dev/mapper/lw 0 2000" || fail fe_slow
-echo 2000 > $DBG/inject_wb_submit_delay_ms || fail fe_knob
-( timeout 90 dmsetup message mc0 0 flush; echo $? > /tmp/fe.rc ) &
-sleep 0.5
-assert_ok fe_fail timeout 60 dmsetup message mc0 0 fail 0
-wait_for 60 test -s /tmp/fe.rc
-timeout 60 dmsetup message mc0 0 flush
-assert_eq $? 0 fe_survivor_flush
-assert_ok fe_recover timeout 60 dmsetup message mc0 0 recover 0
-D=$(cat $SYS/ctrl0/dirty_pages)
-[ "$D" -le 512 ] && pass fe_counts_sane || fail fe_counts_sane "ctrl0 dirty_pages $D"
-dd if=/dev/urandom of=/tmp/fe2 bs=4096 count=4 2>/dev/null
-dd if=/tmp/fe2 of=/dev/mapper/mc0 bs=4096 seek=300 oflag=direct 2>/dev/null
-timeout 60 dmsetup message mc0 0 flush
-assert_eq $? 0 fe_flush_after_recover
-assert_eq "$(cat $SYS/ctrl0/dirty_pages)" 0 fe_destages_after_recover
-lu_set lu0 "$(linear 0)"
-dmsetup remove lw
-POISON=$(printf '\336\300\255\336\336\300\255\336\336\300\255\336\336\300\255\336')
-grep -q -F "$POISON" /dev/ram3 && fail fe_no_poison_reached_lu "a write of ctrl0's scrubbed memory reached the LU" ||
-	pass fe_no_poison_reached_lu
-flushbufs /dev/ram0
-dd if=/dev/ram0 of=/tmp/fer bs=4096 skip=64 count=32 2>/dev/null
-cmp -s /tmp/fe /tmp/fer && pass fe_data_on_lu || fail fe_data_on_lu
-dd if=/dev/ram0 of=/tmp/fer2 bs=4096 skip=300 count=4 2>/dev/null
-cmp -s /tmp/fe2 /tmp/fer2 && pass fe_new_data_on_lu || fail fe_new_data_on_lu
-echo 0 > $DBG/inject_wb_submit_delay_ms
-teardown fe
+part_6() {
+	setup3 512
+	dmsetup create lw --table "0 $S log-writes /dev/ram0 /dev/ram3" || fail fe_lw
+	wm $SYS/ctrl0 $(cat $SYS/ctrl0/mirror_total) 64
+	dd if=/dev/urandom of=/tmp/fe bs=4096 count=32 2>/dev/null
+	dd if=/tmp/fe of=/dev/mapper/mc0 bs=4096 seek=64 oflag=direct 2>/dev/null
+	lu_set lu0 "0 $S delay /dev/mapper/lw 0 0 /dev/mapper/lw 0 2000" || fail fe_slow
+	echo 2000 > $DBG/inject_wb_submit_delay_ms || fail fe_knob
+	( timeout 90 dmsetup message mc0 0 flush; echo $? > /tmp/fe.rc ) &
+	sleep 0.5
+	assert_ok fe_fail timeout 60 dmsetup message mc0 0 fail 0
+	wait_for 60 test -s /tmp/fe.rc
+	timeout 60 dmsetup message mc0 0 flush
+	assert_eq $? 0 fe_survivor_flush
+	assert_ok fe_recover timeout 60 dmsetup message mc0 0 recover 0
+	D=$(cat $SYS/ctrl0/dirty_pages)
+	[ "$D" -le 512 ] && pass fe_counts_sane || fail fe_counts_sane "ctrl0 dirty_pages $D"
+	dd if=/dev/urandom of=/tmp/fe2 bs=4096 count=4 2>/dev/null
+	dd if=/tmp/fe2 of=/dev/mapper/mc0 bs=4096 seek=300 oflag=direct 2>/dev/null
+	timeout 60 dmsetup message mc0 0 flush
+	assert_eq $? 0 fe_flush_after_recover
+	assert_eq "$(cat $SYS/ctrl0/dirty_pages)" 0 fe_destages_after_recover
+	lu_set lu0 "$(linear 0)"
+	dmsetup remove lw
+	# a 16-byte line of the poison pattern 0xdeadc0de anywhere in the log
+	if od -A n -t x1 /dev/ram3 | grep -q "de c0 ad de de c0 ad de de c0 ad de de c0 ad de"; then
+		fail fe_no_poison_reached_lu "a write of ctrl0's scrubbed memory reached the LU"
+	else
+		pass fe_no_poison_reached_lu
+	fi
+	flushbufs /dev/ram0
+	dd if=/dev/ram0 of=/tmp/fer bs=4096 skip=64 count=32 2>/dev/null
+	cmp -s /tmp/fe /tmp/fer && pass fe_data_on_lu || fail fe_data_on_lu
+	dd if=/dev/ram0 of=/tmp/fer2 bs=4096 skip=300 count=4 2>/dev/null
+	cmp -s /tmp/fe2 /tmp/fer2 && pass fe_new_data_on_lu || fail fe_new_data_on_lu
+	echo 0 > $DBG/inject_wb_submit_delay_ms
+	teardown fe
+}
+
+# ---- 7. a read of a relinked page while the new owner destages it ----
+part_7() {
+	full_mirror 512 rd
+	lu_set lu0 "$(slow 0 2000)" || fail rd_slow
+	assert_ok rd_takeover dmsetup message mc0 0 takeover 0 1 instant
+	lun_phase 0 pulling
+	echo 3000 > $DBG/inject_read_copy_delay_ms
+	( dd if=/dev/mapper/mc0 of=/tmp/rdr bs=4096 skip=5 count=1 iflag=direct 2>/dev/null
+	  echo $? > /tmp/rd.rc ) &
+	sleep 0.5
+	# ctrl0 writes as many pages of LU2 as it has mirror pages, as soon
+	# as ctrl1's destages give them back
+	timeout 60 dd if=/dev/urandom of=/dev/mapper/mc0 bs=4096 seek=$((2 * P)) \
+		count=$MT oflag=direct 2>/dev/null
+	assert_eq $? 0 rd_old_owner_writes
+	wait_for 30 test -s /tmp/rd.rc
+	assert_eq "$(cat /tmp/rd.rc)" 0 rd_read
+	dd if=/tmp/full of=/tmp/rd5 bs=4096 skip=5 count=1 2>/dev/null
+	cmp -s /tmp/rd5 /tmp/rdr && pass rd_read_returns_its_data ||
+		fail rd_read_returns_its_data "the read of a relinked page returned other data"
+	lun_phase 0 idle
+	assert_eq "$(cat $SYS/lun0/owner) $(cut -d' ' -f1 $SYS/lun0/phase)" "1 idle" rd_pull_done
+	echo 0 > $DBG/inject_read_copy_delay_ms
+	lu_set lu0 "$(linear 0)"
+	teardown rd
+}
+
+# ---- 12. the new owner of an instant takeover fails while it pulls ----
+part_12() {
+	setup3 512
+	dd if=/dev/urandom of=/tmp/np bs=4096 count=64 2>/dev/null
+	dd if=/tmp/np of=/dev/mapper/mc0 bs=4096 oflag=direct 2>/dev/null
+	lu_set lu0 "$(slow 0 3000)" || fail np_slow
+	assert_ok np_takeover dmsetup message mc0 0 takeover 0 1 instant
+	lun_phase 0 pulling
+	assert_ok np_fail_new_owner timeout 60 dmsetup message mc0 0 fail 1
+	assert_eq "$(cat $SYS/ctrl1/relinked_left)" 0 np_failed_counts_nothing
+	assert_ok np_recover timeout 60 dmsetup message mc0 0 recover 1
+	assert_eq "$(cat $SYS/ctrl1/relinked_left)" 0 np_recovered_counts_nothing
+	lu_set lu0 "$(linear 0)"
+	dmsetup message mc0 0 flush
+	flushbufs /dev/ram0
+	dd if=/dev/ram0 of=/tmp/npr bs=4096 count=64 2>/dev/null
+	cmp -s /tmp/np /tmp/npr && pass np_data_on_lu || fail np_data_on_lu
+	teardown np
+}
 
 # ---- 10. the retry work during the teardown ----
-setup3 512
-dd if=/dev/urandom of=/dev/mapper/mc0 bs=4096 seek=$((P + 8)) count=8 oflag=direct 2>/dev/null
-lu_set lu1 "$(dead)"
-dmsetup message mc0 0 flush 2>/dev/null
-assert_eq "$(cat $SYS/lun1/held_pages)" 8 td_held
-echo 4000 > $DBG/inject_teardown_delay_ms || fail td_knob
-dmesg -c > /dev/null
-( timeout 90 dmsetup remove mc0; echo $? > /tmp/td.rc ) &
-wait_for 30 sh -c "dmesg | grep -q 'removing the device drops'"
-lu_set lu1 "$(linear 1)"	# the automatic retry would now succeed
-wait_for 60 test -s /tmp/td.rc
-assert_eq "$(cat /tmp/td.rc)" 0 td_remove
-dmesg | grep -q "LU 1 (.*): write-back works again" &&
-	fail td_no_retry_in_teardown "the retry destaged during the teardown" ||
-	pass td_no_retry_in_teardown
-echo 0 > $DBG/inject_teardown_delay_ms
-for i in 0 1 2; do dmsetup remove lu$i; done
-assert_eq "$(mc_objects_live)" none objects_freed_td
+part_10() {
+	setup3 512
+	dd if=/dev/urandom of=/dev/mapper/mc0 bs=4096 seek=$((P + 8)) count=8 oflag=direct 2>/dev/null
+	lu_set lu1 "$(dead)"
+	dmsetup message mc0 0 flush 2>/dev/null
+	assert_eq "$(cat $SYS/lun1/held_pages)" 8 td_held
+	echo 4000 > $DBG/inject_teardown_delay_ms || fail td_knob
+	dmesg -c > /dev/null
+	( timeout 90 dmsetup remove mc0; echo $? > /tmp/td.rc ) &
+	wait_for 30 sh -c "dmesg | grep -q 'removing the device drops'"
+	lu_set lu1 "$(linear 1)"	# the automatic retry would now succeed
+	wait_for 60 test -s /tmp/td.rc
+	assert_eq "$(cat /tmp/td.rc)" 0 td_remove
+	dmesg | grep -q "LU 1 (.*): write-back works again" &&
+		fail td_no_retry_in_teardown "the retry destaged during the teardown" ||
+		pass td_no_retry_in_teardown
+	echo 0 > $DBG/inject_teardown_delay_ms
+	for i in 0 1 2; do dmsetup remove lu$i; done
+	assert_eq "$(mc_objects_live)" none objects_freed_td
+}
+
+for p in $PARTS; do part_$p; done
 finish
