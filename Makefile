@@ -8,7 +8,7 @@
 #   make check KVER=6.12   the same on Debian's 6.12 (bookworm-backports):
 #                   module built against its headers, the VM boots it
 #   make check-k612 unit tests, the W=1 build against 6.12, then the VM cases
-#                   cache, failover, discard and ports on 6.12; ends with "N passed, N failed"
+#                   cache, failover, discard, ports and trust on 6.12; ends with "N passed, N failed"
 #   make demo       boot the VM; a controller fails and recovers under fio
 #                   write+verify; build/demo/latency.png
 #   make vm-test T=name   run one VM case (tests/vm/name.sh)
@@ -62,7 +62,7 @@ check: deps
 
 check-k612:
 	@bash scripts/setup.sh --k612
-	@MC_KVER=6.12 MC_TESTS="cache failover discard ports" MC_VM_ENV=MC_MATRIX=short bash scripts/check.sh
+	@MC_KVER=6.12 MC_TESTS="cache failover discard ports trust" MC_VM_ENV=MC_MATRIX=short bash scripts/check.sh
 
 check-debug:
 	@bash scripts/setup.sh --debug

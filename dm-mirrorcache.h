@@ -543,6 +543,8 @@ struct mc_array {
  * @failbacks: recoveries so far
  * @failback_stall_us: how long the last failback held new bios
  * @failback_phase: enum mc_failback_phase
+ * @port_reads: reads a port (mc-port.c) sent straight to an LU of this
+ *	table and that have not completed; postsuspend waits for none
  * @dying: the destructor runs (mc_move_wait())
  * @array: the mapped device's array (mc-array.c)
  */
@@ -583,6 +585,7 @@ struct mc_target {
 	u64 failbacks;
 	u64 failback_stall_us;
 	int failback_phase;
+	atomic_t port_reads;
 	bool dying;
 	struct mc_array *array;
 };

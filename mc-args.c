@@ -226,7 +226,7 @@ static int mc_parse_options(struct mc_options *o, struct dm_arg_set *as,
 
 	o->mirror_ratio = MC_DEF_MIRROR_RATIO;
 	o->mirror_alloc = MC_ALLOC_TABLE;
-	o->copy_engine = MC_COPY_AUTO;
+	o->copy_engine = MC_COPY_CPU;	/* a system DMA channel on request only */
 	o->flush_mode = MC_FLUSH_DESTAGE;
 	o->degraded_writes = MC_DEGRADED_WRITETHROUGH;
 	if (!as->argc)

@@ -78,6 +78,22 @@ static void mc_fence(struct mc_ctrl *f)
 }
 
 /*
+ * Must the LUs of the failed controller @f wait after the thaw?  When it
+ * has LU I/O in flight, or discards started (their re-drive must fence
+ * its range before any later bio of the LU runs).  Otherwise its LUs go
+ * on at the thaw, and the bios it held run first, as they were held.
+ */
+static bool mc_fence_needed(struct mc_ctrl *f)
+{
+	bool discards;
+
+	spin_lock(&f->lock);
+	discards = !list_empty(&f->discards);
+	spin_unlock(&f->lock);
+	return discards || atomic_read(&f->lu_inflight);
+}
+
+/*
  * The LUs of the failed controller @f wait for the LU I/O @f has in
  * flight (destages, write-throughs, discards, fills): their bios are held
  * at the gate and the survivor @s destages nothing of them, so nothing
@@ -320,9 +336,10 @@ static int mc_fail_ctrl(struct mc_target *mc, unsigned int id)
 	spin_unlock(&f->lock);
 	mc_take_bios(mc, f);
 	bitmap_zero(luns, MC_MAX_LUNS);
-	for (i = 0; i < mc->nr_luns; i++)
-		if (mc->luns[i].owner == f->id)
-			__set_bit(i, luns);
+	if (mc_fence_needed(f))
+		for (i = 0; i < mc->nr_luns; i++)
+			if (mc->luns[i].owner == f->id)
+				__set_bit(i, luns);
 	mc_fence_luns(f, s, luns);
 	mc_degrade(s, &fo);
 	for (i = 0; i < mc->nr_luns; i++) {

@@ -509,6 +509,20 @@ static void mc_write_through(struct mc_ctrl *c, struct mc_io *io, u32 p)
 }
 
 /*
+ * Must a write of @c that was not write-through become one?  When @c is
+ * degraded (solo with degraded_writes writethrough, or handing back), and
+ * when its peer has failed under the write: its mirror copies landed in
+ * the lost memory, whether or not @c is marked solo yet.
+ */
+static bool mc_write_degraded(struct mc_ctrl *c)
+{
+	if (mc_ctrl_writethrough(c))
+		return true;
+	return !mc_ctrl_up(mc_peer(c)) &&
+	       c->mc->opts.degraded_writes == MC_DEGRADED_WRITETHROUGH;
+}
+
+/*
  * The node channel's report (mc_nch_copy()): the mirror copies of pages
  * @pages of write @io are complete and marked, or, when @copied is false,
  * @c went down first and the write runs again through the survivor.  Each
@@ -522,7 +536,9 @@ static void mc_write_copied(struct mc_ctrl *c, struct mc_io *io,
 
 	if (!copied)
 		io->redrive = true;
-	if (copied && io->wt) {
+	if (copied && !io->wt && unlikely(mc_write_degraded(c)))
+		WRITE_ONCE(io->wt, true);
+	if (copied && READ_ONCE(io->wt)) {
 		for (i = 0; i < n; i++)
 			mc_write_through(c, io, pages[i]);
 		spin_lock(&c->lock);
@@ -582,7 +598,8 @@ static int mc_write_page(struct mc_io *io, struct bio *bio)
 		v.old[0] = old;
 		atomic_inc(&io->pending);
 		mc_nch_copy(c, io, &v, mc_write_copied);
-	} else if (io->wt) {
+	} else if (READ_ONCE(io->wt) || mc_write_degraded(c)) {
+		WRITE_ONCE(io->wt, true);
 		mc_write_through(c, io, p);	/* solo: nothing to mirror */
 	} else {
 		spin_lock(&c->lock);

@@ -74,9 +74,23 @@ struct mc_port {
 	atomic64_t path_errors;
 };
 
+/*
+ * Per-bio data of a port: the route, and for a local read sent straight to
+ * an LU the table whose LU it is (mcp_end_io() ends its count there).
+ */
+struct mcp_io {
+	struct mc_target *mc;
+	u8 route;
+};
+
+static struct mcp_io *mcp_io_of(struct bio *bio)
+{
+	return dm_per_bio_data(bio, sizeof(struct mcp_io));
+}
+
 static u8 *mcp_route_of(struct bio *bio)
 {
-	return dm_per_bio_data(bio, sizeof(u8));
+	return &mcp_io_of(bio)->route;
 }
 
 static int mcp_ctr(struct dm_target *ti, unsigned int argc, char **argv)
@@ -120,7 +134,7 @@ static int mcp_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ti->num_flush_bios = 1;
 	ti->num_discard_bios = 1;
 	ti->num_write_zeroes_bios = 1;
-	ti->per_io_data_size = sizeof(u8);
+	ti->per_io_data_size = sizeof(struct mcp_io);
 	atomic_inc(&mc_live.ports);
 	return 0;
 bad_array:
@@ -183,7 +197,10 @@ static int mcp_read_local(struct mc_port *p, struct mc_target *mc,
 			break;
 	}
 	if (kinds == BIT(MC_PR_LU)) {
+		/* The table waits for it before it suspends (mc_port_reads). */
 		*mcp_route_of(bio) = MCP_LU;
+		mcp_io_of(bio)->mc = mc;
+		atomic_inc(&mc->port_reads);
 		atomic64_inc(&p->local_reads);
 		bio_set_dev(bio, lun->dev->bdev);
 		bio->bi_iter.bi_sector = sector - lun->start;
@@ -271,6 +288,8 @@ static int mcp_end_io(struct dm_target *ti, struct bio *bio,
 {
 	struct mc_port *p = ti->private;
 
+	if (*mcp_route_of(bio) == MCP_LU)
+		mc_port_read_done(mcp_io_of(bio)->mc);
 	if (!*error || *mcp_route_of(bio) == MCP_ENDED)
 		return DM_ENDIO_DONE;
 	if (!mcp_ctrl_up(p)) {

@@ -557,11 +557,33 @@ static void mc_presuspend_undo(struct dm_target *ti)
 	mc_set_suspended(ti->private, false);
 }
 
+/* A port's read sent straight to an LU of @mc completed. */
+static void mc_port_read_done(struct mc_target *mc)
+{
+	if (atomic_dec_and_test(&mc->port_reads))
+		wake_up_all(&mc->idle_wait);
+}
+
+/*
+ * A suspended device does no I/O below it, its ports' included: from
+ * presuspend on no port sends a read to an LU (mcp_map_live() checks
+ * mc->suspended under rcu_read_lock()); wait for those already sent, so
+ * that no LU a reload replaces is read after its table let it go.
+ */
+static void mc_port_reads_wait(struct mc_target *mc)
+{
+	synchronize_rcu();
+	wait_event(mc->idle_wait, !atomic_read(&mc->port_reads));
+}
+
 static void mc_postsuspend(struct dm_target *ti)
 {
 	struct mc_target *mc = ti->private;
-	u32 held = mc_drain(mc);
 	unsigned int i;
+	u32 held;
+
+	mc_port_reads_wait(mc);
+	held = mc_drain(mc);
 
 	for (i = 0; i < MC_NR_CTRL; i++)
 		mc_wb_quiet(&mc->ctrl[i], true);	/* no LU I/O from here */

@@ -5,19 +5,47 @@
 # it, two more fio jobs write the same 512 KiB at the end of LU 0 at once
 # (same-page writes racing each other and the failures); at the end the
 # cache and the LU must agree on every block of that region.
+# In one cycle of three a random LU is slow for the cycle (dm-delay, 0.5
+# to 3 s per write: a hung disk while the failure runs), and in one of two
+# an LU moves to the other controller (destage or instant) under the load
+# after the recovery, and back.
 . /tests/lib.sh
 
 CYCLES=${MC_CYCLES:-100}
 brd_setup 2 32768
 mc_load
+load_mod dm-delay || exit 1
 S0=$(blockdev --getsz /dev/ram0)
 L=$((S0 * 2))
 HOT=524288				# bytes at the end of LU 0 the hot jobs share
-dmsetup create mc0 --table "0 $L mirrorcache 128 128 2 /dev/ram0 0 /dev/ram1 1" || exit 1
+for k in 0 1; do
+	dmsetup create lu$k --table "0 $S0 linear /dev/ram$k 0" || exit 1
+done
+dmsetup create mc0 --table "0 $L mirrorcache 128 128 2 /dev/mapper/lu0 0 /dev/mapper/lu1 1" || exit 1
 SYS=$(sysfs_dm mc0)/mirrorcache
 
 rnd() { echo $(( $(od -An -N2 -tu2 /dev/urandom) % $1 )); }
 max() { [ "$1" -gt "$2" ] && echo $1 || echo $2; }
+# lu_table <k> <table>: replace LU k's table under the device
+lu_table() {
+	dmsetup suspend lu$1 && dmsetup reload lu$1 --table "$2" && dmsetup resume lu$1
+}
+# lu_slow <k> <ms> / lu_fast <k>
+lu_slow() { lu_table $1 "0 $S0 delay /dev/ram$1 0 0 /dev/ram$1 0 $2"; }
+lu_fast() { lu_table $1 "0 $S0 linear /dev/ram$1 0"; }
+# move <k>: LU k to the other controller and back, under the load
+move() {
+	m=$([ $(rnd 2) = 0 ] && echo destage || echo instant)
+	dmsetup message mc0 0 takeover $1 $(( $(cat $SYS/lun$1/owner) ^ 1 )) $m ||
+		{ echo "soak: cycle $i: takeover $1 $m refused"; errors=$((errors + 1)); return; }
+	t=600
+	while ! grep -q '^idle' $SYS/lun$1/phase && [ $t -gt 0 ]; do sleep 0.1; t=$((t - 1)); done
+	[ $t -gt 0 ] || { echo "soak: cycle $i: takeover $1 $m still $(cat $SYS/lun$1/phase)"; errors=$((errors + 1)); }
+	moves=$((moves + 1))
+	dmsetup message mc0 0 return $1 2>/dev/null || return 0
+	t=600
+	while ! grep -q '^idle' $SYS/lun$1/phase && [ $t -gt 0 ]; do sleep 0.1; t=$((t - 1)); done
+}
 
 # fio_bg <seed>: write + verify every block; terse output to /tmp/s.out
 fio_bg() {
@@ -46,9 +74,14 @@ fio_end() {
 	BAD=$(grep -c 'verify' /tmp/s.err)
 }
 
-done_cycles=0 errors=0 lost=0 fo_max=0 fb_max=0 kfo_max=0 kfb_max=0
+done_cycles=0 errors=0 lost=0 fo_max=0 fb_max=0 kfo_max=0 kfb_max=0 moves=0 slow=0
 for i in $(seq 1 $CYCLES); do
 	n=$(rnd 2)
+	sl=-1
+	if [ $(rnd 3) = 0 ]; then
+		sl=$(rnd 2)
+		lu_slow $sl $((500 + $(rnd 2500))) && slow=$((slow + 1))
+	fi
 	fio_bg $((i * 2))
 	usleep $(( $(rnd 1500) * 1000 ))
 	echo 1 > $SYS/ctrl$n/fail || { echo "soak: cycle $i: fail $n refused"; errors=$((errors + 1)); }
@@ -60,7 +93,9 @@ for i in $(seq 1 $CYCLES); do
 	fio_bg $((i * 2 + 1))
 	usleep $(( $(rnd 1500) * 1000 ))
 	echo 1 > $SYS/ctrl$n/recover || { echo "soak: cycle $i: recover $n refused"; errors=$((errors + 1)); }
+	[ $(rnd 2) = 0 ] && move $(rnd 2)
 	fio_end
+	[ $sl -ge 0 ] && lu_fast $sl
 	[ $RC = 0 ] || { errors=$((errors + 1)); echo "soak: cycle $i: fio failed: $(head -3 /tmp/s.err)"; }
 	lost=$((lost + BAD)); fb_max=$(max $fb_max $LAT)
 	kfb_max=$(max $kfb_max $(cat $SYS/failback_stall_us))
@@ -72,7 +107,7 @@ done
 # after a flush, must agree block by block.
 dd if=/dev/mapper/mc0 of=/tmp/hot1 bs=4096 skip=$(((S0 * 512 - HOT) / 4096)) count=$((HOT / 4096)) iflag=direct 2>/dev/null
 dmsetup message mc0 0 flush
-blockdev --flushbufs /dev/ram0
+blockdev --flushbufs /dev/mapper/lu0 /dev/ram0
 dd if=/dev/ram0 of=/tmp/hot2 bs=4096 skip=$(((S0 * 512 - HOT) / 4096)) count=$((HOT / 4096)) 2>/dev/null
 hot_ok=1
 cmp -s /tmp/hot1 /tmp/hot2 || { hot_ok=0; errors=$((errors + 1)); }
@@ -82,6 +117,7 @@ fio --name=final --filename=/dev/mapper/mc0 --rw=write --bs=64k --size=$((L * 51
 	--direct=1 --ioengine=libaio --iodepth=8 --verify=crc32c --do_verify=1 \
 	--verify_fatal=0 > /tmp/final.out 2> /tmp/final.err || errors=$((errors + 1))
 lost=$((lost + $(grep -c verify /tmp/final.err)))
-echo "SOAK cycles=$done_cycles hot_region_consistent=$hot_ok relinked=$(cat $SYS/pages_relinked_total) failovers=$(cat $SYS/failovers) failbacks=$(cat $SYS/failbacks) fio_errors=$errors lost_or_corrupt_blocks=$lost max_fio_latency_across_failover_ms=$((fo_max / 1000)) max_fio_latency_across_failback_ms=$((fb_max / 1000)) max_kernel_failover_hold_us=$kfo_max max_kernel_failback_hold_us=$kfb_max"
+echo "SOAK cycles=$done_cycles slow_lu_cycles=$slow takeovers=$moves hot_region_consistent=$hot_ok relinked=$(cat $SYS/pages_relinked_total) failovers=$(cat $SYS/failovers) failbacks=$(cat $SYS/failbacks) fio_errors=$errors lost_or_corrupt_blocks=$lost max_fio_latency_across_failover_ms=$((fo_max / 1000)) max_fio_latency_across_failback_ms=$((fb_max / 1000)) max_kernel_failover_hold_us=$kfo_max max_kernel_failback_hold_us=$kfb_max"
 dmsetup remove mc0
+dmsetup remove lu0; dmsetup remove lu1
 [ $errors = 0 ] && [ $lost = 0 ]

@@ -15,7 +15,7 @@ assert_ok create dmsetup create mc0 --table "0 $L mirrorcache 128 96 2 /dev/ram0
 SYS=$(sysfs_dm mc0)/mirrorcache
 
 # Canonical table: every option spelled out, devices as major:minor.
-WANT="0 $L mirrorcache 128 96 2 $M0 0 $M1 1 10 mirror_ratio 30 mirror_alloc table copy_engine auto flush_mode destage degraded_writes writethrough"
+WANT="0 $L mirrorcache 128 96 2 $M0 0 $M1 1 10 mirror_ratio 30 mirror_alloc table copy_engine cpu flush_mode destage degraded_writes writethrough"
 assert_eq "$(dmsetup table mc0)" "$WANT" table
 
 # Mirror areas: ctrl0 holds 30% of ctrl1's 96 pages (28), ctrl1 holds 30%
@@ -60,7 +60,7 @@ assert_eq "$(cat $SYS/ctrl1/state)" online sysfs_after_suspend
 T2="0 $L mirrorcache 64 64 2 /dev/ram0 1 /dev/ram1 0 4 mirror_alloc message flush_mode mirror"
 assert_ok reload2 dmsetup reload mc0 --table "$T2"
 assert_ok reload2_resume dmsetup resume mc0
-assert_eq "$(dmsetup table mc0)" "0 $L mirrorcache 64 64 2 $M0 1 $M1 0 10 mirror_ratio 30 mirror_alloc message copy_engine auto flush_mode mirror degraded_writes writethrough" table_reload2
+assert_eq "$(dmsetup table mc0)" "0 $L mirrorcache 64 64 2 $M0 1 $M1 0 10 mirror_ratio 30 mirror_alloc message copy_engine cpu flush_mode mirror degraded_writes writethrough" table_reload2
 assert_eq "$(cat $SYS/lun0/owner)" 1 sysfs_reload2_owner
 assert_ok reload3 dmsetup reload mc0 --table "$T"
 assert_ok reload3_resume dmsetup resume mc0

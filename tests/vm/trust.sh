@@ -26,9 +26,16 @@
 # 10. the automatic retry of held pages does not run while the device is
 #     torn down (forced: inject_teardown_delay_ms holds the teardown
 #     between the two controllers);
+# 11. a suspend of the device waits for the reads its port sent straight
+#     to an LU (it returned with one in flight), and a suspended device
+#     sends nothing below it, through its ports neither;
 # 12. the new owner of an instant takeover fails while it pulls: after its
 #     recovery it keeps no count of relinked pages (its write-back ignored
-#     the watermarks for good).
+#     the watermarks for good);
+# wt. a write whose mirror copy lands in the memory of a peer that failed
+#     meanwhile completes only once it is on its LU (degraded_writes
+#     writethrough); it completed with its one copy in the cache (forced:
+#     inject_copy_delay_ms on a write re-stepped outside the gate).
 . /tests/lib.sh
 
 DBG=/sys/kernel/debug/dm-mirrorcache
@@ -85,7 +92,7 @@ bg_write() {
 }
 
 # MC_TRUST_PARTS: the parts to run, comma-separated (default: all), e.g. 2,6
-PARTS=$(echo "${MC_TRUST_PARTS:-5,1,2,4,3,6,7,10,12}" | tr , ' ')
+PARTS=$(echo "${MC_TRUST_PARTS:-5,1,2,4,3,6,7,10,11,12,wt}" | tr , ' ')
 
 # ---- 5. two mirrorcache targets in one table ----
 part_5() {
@@ -274,6 +281,29 @@ part_7() {
 	teardown rd
 }
 
+# ---- 11. a port's read straight to an LU across a suspend ----
+part_11() {
+	setup3 512
+	dmsetup create p1 --table "0 $((3 * S)) mcport /dev/mapper/mc0 1" || fail pr_port
+	lu_set lu0 "0 $S delay /dev/ram0 0 3000" || fail pr_slow
+	# ctrl1 does not own LU0 and LU0's page is clean: a local read
+	( dd if=/dev/mapper/p1 of=/dev/null bs=4096 skip=100 count=1 iflag=direct 2>/dev/null
+	  echo $? > /tmp/pr.rc ) &
+	sleep 1
+	assert_ok pr_suspend timeout 60 dmsetup suspend mc0
+	assert_eq "$(cat /tmp/pr.rc 2>/dev/null || echo in-flight)" 0 pr_suspend_waits_for_port_read
+	( dd if=/dev/mapper/p1 of=/dev/null bs=4096 skip=200 count=1 iflag=direct 2>/dev/null
+	  echo $? > /tmp/pr2.rc ) &
+	sleep 4
+	assert_eq "$(cat /tmp/pr2.rc 2>/dev/null || echo queued)" queued pr_no_port_io_while_suspended
+	assert_ok pr_resume dmsetup resume mc0
+	wait_for 30 test -s /tmp/pr2.rc
+	assert_eq "$(cat /tmp/pr2.rc)" 0 pr_port_read_after_resume
+	dmsetup remove p1
+	lu_set lu0 "$(linear 0)"
+	teardown pr
+}
+
 # ---- 12. the new owner of an instant takeover fails while it pulls ----
 part_12() {
 	setup3 512
@@ -314,6 +344,35 @@ part_10() {
 	echo 0 > $DBG/inject_teardown_delay_ms
 	for i in 0 1 2; do dmsetup remove lu$i; done
 	assert_eq "$(mc_objects_live)" none objects_freed_td
+}
+
+# ---- wt. a write in flight at a failover goes write-through ----
+# A write to LU1 parks for a mirror page; when write-back frees one, the
+# I/O work re-steps it (outside the gate, which a failover does not wait
+# for) and the knob holds it between its local copy and its mirror copy
+# while ctrl0 fails.  LU1 is slow (1 s): the write must not complete
+# before LU1 has it.
+part_wt() {
+	setup3 512
+	MT=$(cat $SYS/ctrl1/mirror_total)
+	wm $SYS/ctrl1 $MT $((MT - 1))
+	dd if=/dev/urandom of=/dev/mapper/mc0 bs=4096 seek=$P count=$MT oflag=direct 2>/dev/null
+	lu_set lu1 "$(slow 1 1000)" || fail wt_slow
+	dd if=/dev/urandom of=/tmp/wt bs=4096 count=1 2>/dev/null
+	echo 3000 > $DBG/inject_copy_delay_ms
+	( dd if=/tmp/wt of=/dev/mapper/mc0 bs=4096 seek=$((P + MT + 8)) oflag=direct 2>/dev/null
+	  echo $? > /tmp/wt.rc ) &
+	sleep 2
+	assert_ok wt_fail timeout 60 dmsetup message mc0 0 fail 0
+	wait_for 60 test -s /tmp/wt.rc
+	flushbufs /dev/ram1
+	dd if=/dev/ram1 of=/tmp/wtr bs=4096 skip=$((MT + 8)) count=1 2>/dev/null
+	cmp -s /tmp/wt /tmp/wtr && pass wt_on_lu_when_acknowledged ||
+		fail wt_on_lu_when_acknowledged "acknowledged before LU1 had it"
+	echo 0 > $DBG/inject_copy_delay_ms
+	lu_set lu1 "$(linear 1)"
+	assert_ok wt_recover timeout 60 dmsetup message mc0 0 recover 0
+	teardown wt
 }
 
 for p in $PARTS; do part_$p; done
