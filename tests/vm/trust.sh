@@ -23,6 +23,11 @@
 #     while a read copies out of it keeps its slot until the read is done
 #     (forced: inject_read_copy_delay_ms); the old owner's next write
 #     took the slot and the read returned another LU's data;
+#  9. a discard interrupted by a failover (parked behind a page under
+#     write-back, its re-drive held by inject_redrive_delay_ms): a read
+#     of its range after the failover
+#     does not return data older than an acknowledged write (it read the
+#     LU's old data before the re-driven discard fenced the range again);
 # 10. the automatic retry of held pages does not run while the device is
 #     torn down (forced: inject_teardown_delay_ms holds the teardown
 #     between the two controllers);
@@ -92,7 +97,7 @@ bg_write() {
 }
 
 # MC_TRUST_PARTS: the parts to run, comma-separated (default: all), e.g. 2,6
-PARTS=$(echo "${MC_TRUST_PARTS:-5,1,2,4,3,6,7,10,11,12,wt}" | tr , ' ')
+PARTS=$(echo "${MC_TRUST_PARTS:-5,1,2,4,3,6,7,9,10,11,12,wt}" | tr , ' ')
 
 # ---- 5. two mirrorcache targets in one table ----
 part_5() {
@@ -322,6 +327,60 @@ part_12() {
 	dd if=/dev/ram0 of=/tmp/npr bs=4096 count=64 2>/dev/null
 	cmp -s /tmp/np /tmp/npr && pass np_data_on_lu || fail np_data_on_lu
 	teardown np
+}
+
+# ---- 9. a discard interrupted by a failover keeps its fence ----
+# The LUs are loop devices on tmpfs (discard support), LU0 behind dm-delay
+# (writes 3 s).  LU0 holds OLD on disk; block 15 is under write-back for
+# 3 s, blocks 0-14 get NEW in the cache; a discard of blocks 0-15 drops
+# 0-14 (their mirror pages released) and parks at 15.  Then ctrl0 fails, the re-drive is held 3 s, and block 0
+# is read through the survivor.
+part_9() {
+	load_mod loop || { fail dz_loop; return; }
+	for i in 0 1; do
+		rm -f /tmp/dz$i.img
+		dd if=/dev/zero of=/tmp/dz$i.img bs=1M count=0 seek=16 2>/dev/null
+	done
+	L0=$(losetup -f) && losetup $L0 /tmp/dz0.img && L1=$(losetup -f) &&
+		losetup $L1 /tmp/dz1.img || { fail dz_losetup; return; }
+	ZS=$((16 * 2048))
+	dmsetup create dz0 --table "0 $ZS linear $L0 0" || fail dz_lu0
+	dmsetup create mc0 --table "0 $((2 * ZS)) mirrorcache 512 512 2 /dev/mapper/dz0 0 $L1 1" ||
+		{ fail dz_create; return; }
+	SYS=$(sysfs_dm mc0)/mirrorcache
+	dd if=/dev/urandom of=/tmp/dzold bs=4096 count=16 2>/dev/null
+	dd if=/dev/urandom of=/tmp/dznew bs=4096 count=16 2>/dev/null
+	dd if=/dev/zero of=/tmp/dzzero bs=4096 count=16 2>/dev/null
+	dd if=/tmp/dzold of=/dev/mapper/mc0 bs=4096 oflag=direct 2>/dev/null
+	dmsetup message mc0 0 flush
+	MT=$(cat $SYS/ctrl0/mirror_total)
+	wm $SYS/ctrl0 $MT $((MT - 1))
+	dd if=/tmp/dznew of=/dev/mapper/mc0 bs=4096 skip=15 seek=15 count=1 oflag=direct 2>/dev/null
+	dd if=/tmp/dznew of=/dev/mapper/mc0 bs=4096 seek=16 count=1 oflag=direct 2>/dev/null
+	lu_set dz0 "0 $ZS delay $L0 0 0 $L0 0 3000" || fail dz_slow
+	wm $SYS/ctrl0 1 0	# one batch: blocks 15 and 16, 3 s at the LU
+	sleep 0.3
+	wm $SYS/ctrl0 $MT $((MT - 1))
+	dd if=/tmp/dznew of=/dev/mapper/mc0 bs=4096 count=15 oflag=direct 2>/dev/null
+	( blkdiscard -o 0 -l $((16 * 4096)) /dev/mapper/mc0; echo $? > /tmp/dz.rc ) &
+	sleep 0.5
+	echo 3000 > $DBG/inject_redrive_delay_ms
+	assert_ok dz_fail timeout 60 dmsetup message mc0 0 fail 0
+	dd if=/dev/mapper/mc0 of=/tmp/dzr bs=4096 count=1 iflag=direct 2>/dev/null
+	dd if=/tmp/dzold of=/tmp/dzold0 bs=4096 count=1 2>/dev/null
+	cmp -s /tmp/dzr /tmp/dzold0 && fail dz_no_older_data "the read returned the LU's data from before an acknowledged write" ||
+		pass dz_no_older_data
+	wait_for 30 test -s /tmp/dz.rc
+	assert_eq "$(cat /tmp/dz.rc 2>/dev/null)" 0 dz_discard_completes
+	dd if=/dev/mapper/mc0 of=/tmp/dzr16 bs=4096 count=16 iflag=direct 2>/dev/null
+	cmp -s /tmp/dzr16 /tmp/dzzero && pass dz_range_discarded || fail dz_range_discarded
+	echo 0 > $DBG/inject_redrive_delay_ms
+	lu_set dz0 "0 $ZS linear $L0 0"
+	assert_ok dz_recover timeout 60 dmsetup message mc0 0 recover 0
+	dmsetup remove mc0
+	dmsetup remove dz0
+	losetup -d $L0; losetup -d $L1
+	assert_eq "$(mc_objects_live)" none objects_freed_dz
 }
 
 # ---- 10. the retry work during the teardown ----
