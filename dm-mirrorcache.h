@@ -415,6 +415,10 @@ static inline struct mc_lbio *mc_lbio_of(struct bio *bio)
  * @move_from: the owner a takeover in progress moves the LU away from
  * @move_to: the controller it moves the LU to
  * @move_method: enum mc_move_method of that takeover
+ * @next_to: a move asked for while this one, already switched, ends
+ *	(pulling, or the switch's last step): it starts then; MC_NO_CTRL if
+ *	none (mc-move.c)
+ * @next_method: its enum mc_move_method
  * @pull_left: pages of the LU that the old owner keeps as backups of pages
  *	an instant takeover relinked into the new owner (MC_L_BACKUP);
  *	move_from's lock
@@ -441,6 +445,8 @@ struct mc_lun {
 	u8 move_from;
 	u8 move_to;
 	u8 move_method;
+	int next_to;
+	u8 next_method;
 	u32 pull_left;
 	u64 takeovers;
 	u64 move_hold_us;

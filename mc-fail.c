@@ -107,7 +107,7 @@ static void mc_fence_luns(struct mc_ctrl *f, struct mc_ctrl *s,
 	bitmap_or(s->wb_lu_stop, s->wb_lu_stop, luns, MC_MAX_LUNS);
 	spin_unlock(&s->lock);
 	mc_io_fence(f->mc, luns);
-	f->mc->fence_ctrl = f;
+	WRITE_ONCE(f->mc->fence_ctrl, f);
 }
 
 /**
@@ -515,6 +515,24 @@ static void mc_restart(struct mc_ctrl *f, struct mc_ctrl *s)
 	mc_ctrl_set_state(f, MC_CTRL_ONLINE);
 }
 
+/*
+ * Take state_lock once no failover's end is pending: the failed
+ * controller's LU I/O has ended and its memory is scrubbed.  The fence
+ * work is not waited for under state_lock (it runs on the work queue of
+ * the takeovers, which take state_lock); a new one cannot start while a
+ * controller is failed, so one look under the lock suffices.
+ */
+static void mc_lock_unfenced(struct mc_target *mc)
+{
+	for (;;) {
+		flush_work(&mc->fence_work);
+		mutex_lock(&mc->state_lock);
+		if (!READ_ONCE(mc->fence_ctrl))
+			return;
+		mutex_unlock(&mc->state_lock);
+	}
+}
+
 /**
  * mc_recover_ctrl - restart failed controller @id and fail its LUs back
  * @mc: the target
@@ -529,13 +547,12 @@ static int mc_recover_ctrl(struct mc_target *mc, unsigned int id)
 	ktime_t t0;
 	int r;
 
-	mutex_lock(&mc->state_lock);
+	mc_lock_unfenced(mc);
 	r = mc_recover_check(mc, id);
 	if (r)
 		goto out;
 	f = &mc->ctrl[id];
 	s = mc_peer(f);
-	flush_work(&mc->fence_work);	/* @f's LU I/O ended, memory scrubbed */
 	r = mc_recover_held(s);
 	if (r)
 		goto out;

@@ -394,10 +394,17 @@ static const char *mc_move_why(int r)
 	}
 }
 
-/* The move of @lun ended with @r: record it, log it, back to idle. */
+static int mc_move_start(struct mc_target *mc, struct mc_lun *lun,
+			 unsigned int to, int method, const char *what);
+
+/*
+ * The move of @lun ended with @r: record it, log it, back to idle, and
+ * start the move asked for behind it, if any.
+ */
 static void mc_move_done(struct mc_lun *lun, int r)
 {
 	struct mc_target *mc = lun->mc;
+	int next;
 
 	mutex_lock(&mc->state_lock);
 	lun->move_total_us = ktime_us_delta(ktime_get(), lun->move_t0);
@@ -417,6 +424,10 @@ static void mc_move_done(struct mc_lun *lun, int r)
 		       lun->id, lun->move_to, mc_move_why(r), lun->owner);
 	}
 	WRITE_ONCE(lun->phase, MC_MV_IDLE);
+	next = lun->next_to;
+	lun->next_to = MC_NO_CTRL;
+	if (next != MC_NO_CTRL)		/* checked again: things changed */
+		mc_move_start(mc, lun, next, lun->next_method, "queued move");
 	mutex_unlock(&mc->state_lock);
 	if (!READ_ONCE(mc->dying))
 		dm_table_event(mc->ti->table);
@@ -441,7 +452,11 @@ static void mc_move_work(struct work_struct *work)
 
 /* ---- starting a move ---- */
 
-/* May @lun move to controller @to?  state_lock held; logs why not. */
+/*
+ * May @lun move to controller @to?  0 (now), 1 (once its move in progress,
+ * which has switched already, ends) or a negative errno, logged.
+ * state_lock held.
+ */
 static int mc_move_check(struct mc_target *mc, struct mc_lun *lun,
 			 unsigned int to, const char *what)
 {
@@ -452,6 +467,10 @@ static int mc_move_check(struct mc_target *mc, struct mc_lun *lun,
 		return -EBUSY;
 	}
 	if (READ_ONCE(lun->phase) != MC_MV_IDLE) {
+		/* Switched already: owner says so; the move goes behind it. */
+		if (lun->owner == lun->move_to && lun->next_to == MC_NO_CTRL &&
+		    to != lun->owner)
+			return 1;
 		DMERR("%s: LU %u is already moving (%s)", what, lun->id,
 		      mc_move_phase_name(lun));
 		return -EBUSY;
@@ -478,14 +497,26 @@ static int mc_move_check(struct mc_target *mc, struct mc_lun *lun,
 	return 0;
 }
 
-/* Start moving @lun to @to with @method; state_lock held. */
+/*
+ * Start moving @lun to @to with @method; state_lock held.  An LU whose
+ * move has switched but not ended (pulling, or the end of the switch)
+ * moves once that one ends (mc_move_done()).
+ */
 static int mc_move_start(struct mc_target *mc, struct mc_lun *lun,
 			 unsigned int to, int method, const char *what)
 {
 	int r = mc_move_check(mc, lun, to, what);
 
-	if (r)
+	if (r < 0)
 		return r;
+	if (r) {
+		lun->next_to = to;
+		lun->next_method = method;
+		DMINFO("%s: LU %u from ctrl%u to ctrl%u (%s) once its move to ctrl%u ends",
+		       what, lun->id, lun->owner, to, mc_move_methods[method],
+		       lun->move_to);
+		return 0;
+	}
 	lun->move_from = lun->owner;
 	lun->move_to = to;
 	lun->move_method = method;
@@ -528,7 +559,7 @@ static int mc_takeover(struct mc_target *mc, unsigned int id, unsigned int to,
 	return r;
 }
 
-/* May @lun return?  state_lock held. */
+/* May @lun return?  As mc_move_check(); state_lock held. */
 static int mc_return_check(struct mc_target *mc, struct mc_lun *lun)
 {
 	if (lun->return_to == MC_NO_CTRL) {
@@ -562,7 +593,7 @@ static int mc_return(struct mc_target *mc, int id, int method)
 	mutex_lock(&mc->state_lock);
 	for (i = lo; i < hi && !r; i++)
 		if (id >= 0 || mc->luns[i].return_to != MC_NO_CTRL)
-			r = mc_return_check(mc, &mc->luns[i]);
+			r = min(mc_return_check(mc, &mc->luns[i]), 0);
 	for (i = lo; i < hi && !r; i++) {
 		lun = &mc->luns[i];
 		if (lun->return_to == MC_NO_CTRL)
@@ -580,8 +611,10 @@ static void mc_move_init(struct mc_target *mc)
 {
 	unsigned int i;
 
-	for (i = 0; i < mc->nr_luns; i++)
+	for (i = 0; i < mc->nr_luns; i++) {
 		INIT_WORK(&mc->luns[i].move_work, mc_move_work);
+		mc->luns[i].next_to = MC_NO_CTRL;
+	}
 }
 
 /**

@@ -40,7 +40,10 @@
 # wt. a write whose mirror copy lands in the memory of a peer that failed
 #     meanwhile completes only once it is on its LU (degraded_writes
 #     writethrough); it completed with its one copy in the cache (forced:
-#     inject_copy_delay_ms on a write re-stepped outside the gate).
+#     inject_copy_delay_ms on a write re-stepped outside the gate);
+# rt. a return of an LU whose instant takeover has switched (owner shows
+#     the new controller) but still pulls is accepted and runs once the
+#     takeover ends (it was refused: "already moving").
 . /tests/lib.sh
 
 DBG=/sys/kernel/debug/dm-mirrorcache
@@ -97,7 +100,7 @@ bg_write() {
 }
 
 # MC_TRUST_PARTS: the parts to run, comma-separated (default: all), e.g. 2,6
-PARTS=$(echo "${MC_TRUST_PARTS:-5,1,2,4,3,6,7,9,10,11,12,wt}" | tr , ' ')
+PARTS=$(echo "${MC_TRUST_PARTS:-5,1,2,4,3,6,7,9,10,11,12,wt,rt}" | tr , ' ')
 
 # ---- 5. two mirrorcache targets in one table ----
 part_5() {
@@ -432,6 +435,26 @@ part_wt() {
 	lu_set lu1 "$(linear 1)"
 	assert_ok wt_recover timeout 60 dmsetup message mc0 0 recover 0
 	teardown wt
+}
+
+# ---- rt. a return behind a takeover that has switched ----
+part_rt() {
+	setup3 512
+	dd if=/dev/urandom of=/tmp/rt bs=4096 count=64 2>/dev/null
+	dd if=/tmp/rt of=/dev/mapper/mc0 bs=4096 oflag=direct 2>/dev/null
+	lu_set lu0 "$(slow 0 2000)" || fail rt_slow
+	assert_ok rt_takeover dmsetup message mc0 0 takeover 0 1 instant
+	lun_phase 0 pulling
+	assert_eq "$(cat $SYS/lun0/owner)" 1 rt_switched
+	assert_ok rt_return_accepted dmsetup message mc0 0 return 0
+	assert_fail rt_second_return_refused dmsetup message mc0 0 return 0
+	wait_for 60 sh -c "[ \"\$(cat $SYS/lun0/owner) \$(cut -d' ' -f1 $SYS/lun0/phase)\" = '0 idle' ]" &&
+		pass rt_returned || fail rt_returned "$(cat $SYS/lun0/owner) $(cat $SYS/lun0/phase)"
+	assert_eq "$(cat $SYS/lun0/takeovers)" 2 rt_two_moves
+	dd if=/dev/mapper/mc0 of=/tmp/rtr bs=4096 count=64 iflag=direct 2>/dev/null
+	cmp -s /tmp/rt /tmp/rtr && pass rt_data || fail rt_data
+	lu_set lu0 "$(linear 0)"
+	teardown rt
 }
 
 for p in $PARTS; do part_$p; done
