@@ -846,7 +846,7 @@ static bool mc_gate_hold(struct mc_target *mc, struct bio *bio,
 	unsigned int lun = mc_io_of(bio)->lun->id;
 	bool held = false;
 
-	if (likely(!READ_ONCE(mc->frozen) && !READ_ONCE(mc->fenced)))
+	if (likely(!smp_load_acquire(&mc->frozen) && !READ_ONCE(mc->fenced)))
 		return false;
 	spin_lock(&mc->gate_lock);
 	if (mc->frozen || (test_bit(lun, mc->lu_fenced) &&
@@ -984,7 +984,8 @@ static void mc_io_freeze(struct mc_target *mc)
 static void mc_io_thaw(struct mc_target *mc)
 {
 	spin_lock(&mc->gate_lock);
-	mc->frozen = false;
+	/* A bio that sees the gate open sees the LUs fenced meanwhile too. */
+	smp_store_release(&mc->frozen, false);
 	spin_unlock(&mc->gate_lock);
 	queue_work(mc->wq, &mc->redrive_work);
 }
