@@ -78,32 +78,37 @@ static int mc_objects_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(mc_objects);
 
+/* The fault-injection knobs, as the files of the directory name them. */
+static const struct {
+	const char *name;
+	u32 *val;
+} mc_knobs[] = {
+#define MC_KNOB(k)	{ "inject_" #k, &mc_inject_##k }
+	MC_KNOB(copy_delay_ms),
+	MC_KNOB(admit_delay_ms),
+	MC_KNOB(failback_hold_ms),
+	MC_KNOB(redrive_delay_ms),
+	MC_KNOB(discard_delay_ms),
+	MC_KNOB(takeover_hold_ms),
+	MC_KNOB(wb_submit_delay_ms),
+	MC_KNOB(teardown_delay_ms),
+	MC_KNOB(read_copy_delay_ms),
+#undef MC_KNOB
+};
+
 /**
  * mc_debug_init - create the debugfs directory (failure is not fatal)
  */
 static void mc_debug_init(void)
 {
+	unsigned int i;
+
 	mc_debugfs = debugfs_create_dir("dm-mirrorcache", NULL);
 	debugfs_create_file("objects", 0444, mc_debugfs, NULL,
 			    &mc_objects_fops);
-	debugfs_create_u32("inject_copy_delay_ms", 0644, mc_debugfs,
-			   &mc_inject_copy_delay_ms);
-	debugfs_create_u32("inject_admit_delay_ms", 0644, mc_debugfs,
-			   &mc_inject_admit_delay_ms);
-	debugfs_create_u32("inject_failback_hold_ms", 0644, mc_debugfs,
-			   &mc_inject_failback_hold_ms);
-	debugfs_create_u32("inject_redrive_delay_ms", 0644, mc_debugfs,
-			   &mc_inject_redrive_delay_ms);
-	debugfs_create_u32("inject_discard_delay_ms", 0644, mc_debugfs,
-			   &mc_inject_discard_delay_ms);
-	debugfs_create_u32("inject_takeover_hold_ms", 0644, mc_debugfs,
-			   &mc_inject_takeover_hold_ms);
-	debugfs_create_u32("inject_wb_submit_delay_ms", 0644, mc_debugfs,
-			   &mc_inject_wb_submit_delay_ms);
-	debugfs_create_u32("inject_teardown_delay_ms", 0644, mc_debugfs,
-			   &mc_inject_teardown_delay_ms);
-	debugfs_create_u32("inject_read_copy_delay_ms", 0644, mc_debugfs,
-			   &mc_inject_read_copy_delay_ms);
+	for (i = 0; i < ARRAY_SIZE(mc_knobs); i++)
+		debugfs_create_u32(mc_knobs[i].name, 0644, mc_debugfs,
+				   mc_knobs[i].val);
 }
 
 static void mc_debug_exit(void)

@@ -93,6 +93,17 @@ full_mirror() {
 }
 # lun_phase <lun> <phase>: LU's takeover phase is <phase>, within 60 s
 lun_phase() { wait_for 60 sh -c "cut -d' ' -f1 $SYS/lun$1/phase | grep -qx $2"; }
+# pulling <write delay ms> <tag>: setup3, 64 pages of LU0 in the cache
+# (/tmp/<tag>.data), LU0 slow, then an instant takeover of LU0 by ctrl1,
+# caught while it pulls
+pulling() {
+	setup3 512
+	dd if=/dev/urandom of=/tmp/$2.data bs=4096 count=64 2>/dev/null
+	dd if=/tmp/$2.data of=/dev/mapper/mc0 bs=4096 oflag=direct 2>/dev/null
+	lu_set lu0 "$(slow 0 $1)" || fail $2_slow
+	assert_ok $2_takeover dmsetup message mc0 0 takeover 0 1 instant
+	lun_phase 0 pulling
+}
 # bg_write <block> <count> <rcfile>: a direct write in the background
 bg_write() {
 	( timeout 90 dd if=/dev/urandom of=/dev/mapper/mc0 bs=4096 seek=$1 \
@@ -314,12 +325,7 @@ part_11() {
 
 # ---- 12. the new owner of an instant takeover fails while it pulls ----
 part_12() {
-	setup3 512
-	dd if=/dev/urandom of=/tmp/np bs=4096 count=64 2>/dev/null
-	dd if=/tmp/np of=/dev/mapper/mc0 bs=4096 oflag=direct 2>/dev/null
-	lu_set lu0 "$(slow 0 3000)" || fail np_slow
-	assert_ok np_takeover dmsetup message mc0 0 takeover 0 1 instant
-	lun_phase 0 pulling
+	pulling 3000 np
 	assert_ok np_fail_new_owner timeout 60 dmsetup message mc0 0 fail 1
 	assert_eq "$(cat $SYS/ctrl1/relinked_left)" 0 np_failed_counts_nothing
 	assert_ok np_recover timeout 60 dmsetup message mc0 0 recover 1
@@ -328,7 +334,7 @@ part_12() {
 	dmsetup message mc0 0 flush
 	flushbufs /dev/ram0
 	dd if=/dev/ram0 of=/tmp/npr bs=4096 count=64 2>/dev/null
-	cmp -s /tmp/np /tmp/npr && pass np_data_on_lu || fail np_data_on_lu
+	cmp -s /tmp/np.data /tmp/npr && pass np_data_on_lu || fail np_data_on_lu
 	teardown np
 }
 
@@ -439,12 +445,7 @@ part_wt() {
 
 # ---- rt. a return behind a takeover that has switched ----
 part_rt() {
-	setup3 512
-	dd if=/dev/urandom of=/tmp/rt bs=4096 count=64 2>/dev/null
-	dd if=/tmp/rt of=/dev/mapper/mc0 bs=4096 oflag=direct 2>/dev/null
-	lu_set lu0 "$(slow 0 2000)" || fail rt_slow
-	assert_ok rt_takeover dmsetup message mc0 0 takeover 0 1 instant
-	lun_phase 0 pulling
+	pulling 2000 rt
 	assert_eq "$(cat $SYS/lun0/owner)" 1 rt_switched
 	assert_ok rt_return_accepted dmsetup message mc0 0 return 0
 	assert_fail rt_second_return_refused dmsetup message mc0 0 return 0
@@ -452,7 +453,7 @@ part_rt() {
 		pass rt_returned || fail rt_returned "$(cat $SYS/lun0/owner) $(cat $SYS/lun0/phase)"
 	assert_eq "$(cat $SYS/lun0/takeovers)" 2 rt_two_moves
 	dd if=/dev/mapper/mc0 of=/tmp/rtr bs=4096 count=64 iflag=direct 2>/dev/null
-	cmp -s /tmp/rt /tmp/rtr && pass rt_data || fail rt_data
+	cmp -s /tmp/rt.data /tmp/rtr && pass rt_data || fail rt_data
 	lu_set lu0 "$(linear 0)"
 	teardown rt
 }
