@@ -132,6 +132,8 @@ extern u32 mc_inject_takeover_hold_ms;
 extern u32 mc_inject_wb_submit_delay_ms;
 extern u32 mc_inject_teardown_delay_ms;
 extern u32 mc_inject_read_copy_delay_ms;
+extern int mc_inject_torn_copy;
+#define MC_INJECT_OFF	(-1)
 
 /* Lists of read/write-area pages (struct mc_lists ids). */
 enum {
@@ -262,8 +264,10 @@ struct mc_stats {
  * @msg_wq: requests of the peer in mirror_alloc message mode
  * @dma: DMA_MEMCPY channel of the node channel, or NULL for CPU copies
  * @dma_inflight: DMA transfers submitted and not yet called back
- * @inject_torn: fault injection: tear the next mirror copy and fail
- * @inject_work: fails the controller for @inject_torn
+ * @fail_pending: a failure was asked for and has not run yet: the
+ *	controller shows "failing" (mc-fail.c)
+ * @fail_work: runs the failover (a message, sysfs, a torn copy)
+ * @recover_work: runs the recovery mc_recover_ctrl() started
  * @retry_work: retries the held pages (LU write errors)
  * @retry_delay: backoff of the next automatic retry; c->lock
  * @stats: per-CPU counters (mc_stat_inc(), mc_stat_read())
@@ -323,8 +327,9 @@ struct mc_ctrl {
 	struct workqueue_struct *msg_wq;
 	struct dma_chan *dma;
 	atomic_t dma_inflight;
-	bool inject_torn;
-	struct work_struct inject_work;
+	bool fail_pending;
+	struct work_struct fail_work;
+	struct work_struct recover_work;
 
 	struct delayed_work retry_work;
 	unsigned long retry_delay;

@@ -329,6 +329,16 @@ static const char *mc_state_name(enum mc_ctrl_state state)
 	return state < ARRAY_SIZE(mc_state_names) ? mc_state_names[state] : "?";
 }
 
+/* The state a user sees: "failing" while a failure asked for waits to run. */
+static const char *mc_ctrl_state_name(struct mc_ctrl *c)
+{
+	enum mc_ctrl_state state = READ_ONCE(c->state);
+
+	if (READ_ONCE(c->fail_pending) && mc_state_up(state))
+		return "failing";
+	return mc_state_name(state);
+}
+
 #define MC_TO(s)	BIT(MC_CTRL_##s)
 
 /* Allowed transitions: the table of enum mc_ctrl_state, as a bit mask. */

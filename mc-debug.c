@@ -37,6 +37,10 @@
  *       inject_read_copy_delay_ms
  *                          delay the next read hit between pinning its
  *                          cached page and copying out of it
+ *       inject_torn_copy   0 or 1: tear the next mirror copy of controller
+ *                          0 or 1 (of any device) in half and fail that
+ *                          controller before the copy completes, while
+ *                          both controllers are online; -1: off
  *
  * The counters are exact: each one is raised where the object is allocated
  * and lowered in the mirror-image free, so a test can tell a leak of the
@@ -62,6 +66,7 @@ u32 mc_inject_takeover_hold_ms;
 u32 mc_inject_wb_submit_delay_ms;
 u32 mc_inject_teardown_delay_ms;
 u32 mc_inject_read_copy_delay_ms;
+int mc_inject_torn_copy = MC_INJECT_OFF;
 
 static int mc_objects_show(struct seq_file *m, void *v)
 {
@@ -77,6 +82,40 @@ static int mc_objects_show(struct seq_file *m, void *v)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(mc_objects);
+
+static int mc_torn_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "%d\n", READ_ONCE(mc_inject_torn_copy));
+	return 0;
+}
+
+static int mc_torn_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, mc_torn_show, NULL);
+}
+
+/* inject_torn_copy takes a controller, 0 or 1, or -1 (off). */
+static ssize_t mc_torn_write(struct file *file, const char __user *ubuf,
+			     size_t len, loff_t *ppos)
+{
+	int v, r = kstrtoint_from_user(ubuf, len, 10, &v);
+
+	if (r)
+		return r;
+	if (v != MC_INJECT_OFF && (v < 0 || v >= MC_NR_CTRL))
+		return -EINVAL;
+	WRITE_ONCE(mc_inject_torn_copy, v);
+	return len;
+}
+
+static const struct file_operations mc_torn_fops = {
+	.owner = THIS_MODULE,
+	.open = mc_torn_open,
+	.read = seq_read,
+	.write = mc_torn_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
 
 /* The fault-injection knobs, as the files of the directory name them. */
 static const struct {
@@ -109,6 +148,8 @@ static void mc_debug_init(void)
 	for (i = 0; i < ARRAY_SIZE(mc_knobs); i++)
 		debugfs_create_u32(mc_knobs[i].name, 0644, mc_debugfs,
 				   mc_knobs[i].val);
+	debugfs_create_file("inject_torn_copy", 0644, mc_debugfs, NULL,
+			    &mc_torn_fops);
 }
 
 static void mc_debug_exit(void)

@@ -28,6 +28,10 @@
  * While a failover or the final step of a recovery runs, the target is
  * "frozen": .map and the re-drive of interrupted bios hold bios on
  * mc->held, and they run when it thaws.
+ *
+ * Both are asynchronous: the message or sysfs write checks the request
+ * under state_lock and queues the controller's fail_work or recover_work;
+ * a suspend and the destructor wait for them (mc_ctrl_ops_wait()).
  */
 #include <linux/delay.h>
 #include <linux/ktime.h>
@@ -290,46 +294,38 @@ static int mc_fail_check(struct mc_target *mc, unsigned int id)
 		DMERR("fail: the device is suspended");
 		return -EBUSY;
 	}
-	if (!mc_state_up(mc->ctrl[id].state)) {
+	if (!mc_state_up(mc->ctrl[id].state) || mc->ctrl[id].fail_pending) {
 		DMERR("fail: controller %u is %s, not online", id,
-		      mc_state_name(mc->ctrl[id].state));
+		      mc_ctrl_state_name(&mc->ctrl[id]));
 		return -EINVAL;
 	}
-	if (mc->ctrl[id].state != MC_CTRL_ONLINE) {
+	if (mc->ctrl[id].state != MC_CTRL_ONLINE ||
+	    mc->ctrl[id ^ 1].fail_pending) {
 		DMERR("fail: controller %u is the last online controller", id);
 		return -EBUSY;
 	}
 	return 0;
 }
 
-/**
- * mc_fail_ctrl - force controller @id to fail; the peer takes over
- * @mc: the target
- * @id: the controller
- *
- * Return: 0, -EINVAL (no such or not online controller) or -EBUSY (the
- * last online controller); a refusal changes nothing.
+/*
+ * The failover itself, with state_lock held: the failure of @f, the fence,
+ * the survivor's relink and its taking over @f's LUs, with new I/O held;
+ * the wait for @f's LU I/O runs after it (mc_fence_work()).
  */
-static int mc_fail_ctrl(struct mc_target *mc, unsigned int id)
+static void mc_failover(struct mc_target *mc, struct mc_ctrl *f)
 {
 	DECLARE_BITMAP(luns, MC_MAX_LUNS);
+	struct mc_ctrl *s = mc_peer(f);
 	struct mc_failover fo = { 0 };
 	unsigned int i, resv;
-	struct mc_ctrl *f, *s;
 	ktime_t t0;
-	int r;
 
-	mutex_lock(&mc->state_lock);
-	r = mc_fail_check(mc, id);
-	if (r)
-		goto out;
-	f = &mc->ctrl[id];
-	s = mc_peer(f);
 	t0 = ktime_get();
 	mc_io_freeze(mc);
 
 	/* The failure itself: from here on the memory is gone. */
 	mc_ctrl_set_state(f, MC_CTRL_FAILED);	/* a drain of @f ends */
+	WRITE_ONCE(f->fail_pending, false);
 	mc_fence(f);
 	spin_lock(&f->lock);
 	f->relinked_left = 0;	/* relinked by an instant takeover: gone */
@@ -366,29 +362,59 @@ static int mc_fail_ctrl(struct mc_target *mc, unsigned int id)
 	       f->id, s->id, fo.relinked, fo.invalid, fo.superseded, fo.luns,
 	       fo.stall_us);
 	dm_table_event(mc->ti->table);
-out:
+}
+
+/*
+ * The failure of a controller, asked for by mc_fail_ctrl() (fail_pending
+ * set, before any suspend: presuspend waits for it) or by the torn copy of
+ * mc-nch.c: the failover runs unless the pair is no longer whole, or a
+ * torn copy asks while the device is suspended (both dropped, logged).
+ */
+static void mc_fail_work(struct work_struct *work)
+{
+	struct mc_ctrl *f = container_of(work, struct mc_ctrl, fail_work);
+	struct mc_target *mc = f->mc;
+
+	mutex_lock(&mc->state_lock);
+	if (!f->fail_pending && mc->suspended)
+		DMERR("ctrl%u: the failure of a torn copy is dropped: the device is suspended",
+		      f->id);
+	else if (f->state == MC_CTRL_ONLINE &&
+		 mc_peer(f)->state == MC_CTRL_ONLINE)
+		mc_failover(mc, f);
+	else
+		DMERR("ctrl%u: the failure is dropped: ctrl%u is %s", f->id,
+		      f->state == MC_CTRL_ONLINE ? mc_peer(f)->id : f->id,
+		      f->state == MC_CTRL_ONLINE ? "without its peer" :
+		      mc_state_name(f->state));
+	WRITE_ONCE(f->fail_pending, false);
+	mutex_unlock(&mc->state_lock);
+}
+
+/**
+ * mc_fail_ctrl - force controller @id to fail; the peer takes over
+ * @mc: the target
+ * @id: the controller
+ *
+ * Starts the failover and returns: the controller shows "failing" until it
+ * is failed and the peer serves its LUs (a few milliseconds of held I/O).
+ *
+ * Return: 0, -EINVAL (no such or not online controller) or -EBUSY (the
+ * last online controller, or the device suspended); a refusal changes
+ * nothing.
+ */
+static int mc_fail_ctrl(struct mc_target *mc, unsigned int id)
+{
+	int r;
+
+	mutex_lock(&mc->state_lock);
+	r = mc_fail_check(mc, id);
+	if (!r) {
+		WRITE_ONCE(mc->ctrl[id].fail_pending, true);
+		queue_work(mc->wq, &mc->ctrl[id].fail_work);
+	}
 	mutex_unlock(&mc->state_lock);
 	return r;
-}
-
-/* Fault injection: the torn copy of mc-nch.c fails its controller here. */
-static void mc_fail_inject_work(struct work_struct *work)
-{
-	struct mc_ctrl *c = container_of(work, struct mc_ctrl, inject_work);
-
-	mc_fail_ctrl(c->mc, c->id);
-}
-
-/* Set up @c's work of this file; nothing here can fail. */
-static void mc_fail_init_work(struct mc_ctrl *c)
-{
-	INIT_WORK(&c->inject_work, mc_fail_inject_work);
-}
-
-/* Set up the target's work of this file; nothing here can fail. */
-static void mc_fail_init(struct mc_target *mc)
-{
-	INIT_WORK(&mc->fence_work, mc_fence_work);
 }
 
 /* ---- recover and failback ---- */
@@ -533,48 +559,25 @@ static void mc_lock_unfenced(struct mc_target *mc)
 	}
 }
 
-/**
- * mc_recover_ctrl - restart failed controller @id and fail its LUs back
- * @mc: the target
- * @id: the controller
- *
- * Return: 0 or -EINVAL (no such or not failed controller).
+/*
+ * Phase 2 of a failback (seed 004), state_lock held: with new bios held
+ * for a short stall, the last dirty pages of survivor @s are destaged,
+ * both mirror management tables are rebuilt and each LU returns to
+ * recovering controller @f.  Return: 0 or -EIO (held pages: @f stays
+ * failed).
  */
-static int mc_recover_ctrl(struct mc_target *mc, unsigned int id)
+static int mc_failback_switch(struct mc_target *mc, struct mc_ctrl *f,
+			      struct mc_ctrl *s)
 {
-	struct mc_ctrl *f, *s;
 	unsigned int i, luns = 0;
-	ktime_t t0;
-	int r;
+	ktime_t t0 = ktime_get();
 
-	mc_lock_unfenced(mc);
-	r = mc_recover_check(mc, id);
-	if (r)
-		goto out;
-	f = &mc->ctrl[id];
-	s = mc_peer(f);
-	r = mc_recover_held(s);
-	if (r)
-		goto out;
-	mc_ctrl_set_state(f, MC_CTRL_RECOVERING);
-	mc_renew(f);
-	dm_table_event(mc->ti->table);
-
-	/* Phase 1 (seed 004): destage with write-through, I/O goes on. */
-	mc_ctrl_set_state(s, MC_CTRL_HANDBACK);
-	mc->failback_phase = MC_FB_DESTAGE;
-	mc_wb_start(s);
-	wait_event_timeout(s->wb_wait, !mc_dirty_pages(s), MC_FAILBACK_WAIT);
-
-	/* Phase 2: hold new bios for the switch. */
-	t0 = ktime_get();
 	mc->failback_phase = MC_FB_SWITCH;
 	mc_io_freeze(mc);
 	mc_io_wait_idle(mc);
 	if (mc_wb_drain(s)) {
 		mc_recover_abort(mc, f, s);
-		r = mc_recover_held(s);
-		goto out;
+		return -EIO;
 	}
 	mc_restart(f, s);
 	mc_inject(failback_hold_ms);
@@ -594,8 +597,101 @@ static int mc_recover_ctrl(struct mc_target *mc, unsigned int id)
 	DMINFO("ctrl%u recovered: %u LUs failed back, I/O held %llu us",
 	       f->id, luns, mc->failback_stall_us);
 	dm_table_event(mc->ti->table);
-out:
+	return 0;
+}
+
+/**
+ * mc_recover_work - the recovery mc_recover_ctrl() started
+ * @work: the recovering controller's recover_work
+ *
+ * Once the failover's fence has ended, the controller gets an empty cache;
+ * the survivor destages with write-through while I/O goes on (state_lock
+ * is not held meanwhile: nothing else can start while one controller
+ * recovers), then the switch runs (mc_failback_switch()).  A suspend cuts
+ * the destage short; pages an LU refused leave the controller failed.
+ */
+static void mc_recover_work(struct work_struct *work)
+{
+	struct mc_ctrl *f = container_of(work, struct mc_ctrl, recover_work);
+	struct mc_target *mc = f->mc;
+	struct mc_ctrl *s = mc_peer(f);
+
+	mc_lock_unfenced(mc);
+	if (mc_recover_held(s)) {	/* refused by an LU meanwhile */
+		mc_ctrl_set_state(f, MC_CTRL_FAILED);
+		dm_table_event(mc->ti->table);
+		mutex_unlock(&mc->state_lock);
+		return;
+	}
+	mc_renew(f);
+	/* Phase 1 (seed 004): destage with write-through, I/O goes on. */
+	mc_ctrl_set_state(s, MC_CTRL_HANDBACK);
+	mc->failback_phase = MC_FB_DESTAGE;
+	mutex_unlock(&mc->state_lock);
+	mc_wb_start(s);
+	wait_event_timeout(s->wb_wait, !mc_dirty_pages(s) ||
+			   READ_ONCE(mc->suspended), MC_FAILBACK_WAIT);
+
+	mutex_lock(&mc->state_lock);
+	if (mc_failback_switch(mc, f, s))
+		mc_recover_held(s);	/* logs the pages an LU refused */
+	mutex_unlock(&mc->state_lock);
+}
+
+/**
+ * mc_recover_ctrl - restart failed controller @id and fail its LUs back
+ * @mc: the target
+ * @id: the controller
+ *
+ * Starts the recovery and returns: the controller shows "recovering" and
+ * sysfs "failback" the phase until it is online with its LUs back (or,
+ * should an LU refuse pages meanwhile, failed again, logged).
+ *
+ * Return: 0, -EINVAL (no such or not failed controller), -EBUSY (the
+ * device suspended) or -EIO (the survivor holds pages its LUs refused).
+ */
+static int mc_recover_ctrl(struct mc_target *mc, unsigned int id)
+{
+	int r;
+
+	mutex_lock(&mc->state_lock);
+	r = mc_recover_check(mc, id);
+	if (!r)
+		r = mc_recover_held(mc_peer(&mc->ctrl[id]));
+	if (!r) {
+		mc_ctrl_set_state(&mc->ctrl[id], MC_CTRL_RECOVERING);
+		queue_work(system_unbound_wq, &mc->ctrl[id].recover_work);
+		dm_table_event(mc->ti->table);
+	}
 	mutex_unlock(&mc->state_lock);
 	return r;
+}
+
+/*
+ * Wait for the failure and recovery asked for before @mc was marked
+ * suspended (mc_presuspend()) or before it is torn down.
+ */
+static void mc_ctrl_ops_wait(struct mc_target *mc)
+{
+	unsigned int i;
+
+	for (i = 0; i < MC_NR_CTRL; i++) {
+		flush_work(&mc->ctrl[i].fail_work);
+		wake_up_all(&mc->ctrl[i].wb_wait);	/* a destage phase */
+		flush_work(&mc->ctrl[i].recover_work);
+	}
+}
+
+/* Set up @c's work of this file; nothing here can fail. */
+static void mc_fail_init_work(struct mc_ctrl *c)
+{
+	INIT_WORK(&c->fail_work, mc_fail_work);
+	INIT_WORK(&c->recover_work, mc_recover_work);
+}
+
+/* Set up the target's work of this file; nothing here can fail. */
+static void mc_fail_init(struct mc_target *mc)
+{
+	INIT_WORK(&mc->fence_work, mc_fence_work);
 }
 

@@ -482,7 +482,7 @@ static int mc_move_check(struct mc_target *mc, struct mc_lun *lun,
 	if (t->state != MC_CTRL_ONLINE) {
 		DMERR("%s: ctrl%u is %s, not online", what, to,
 		      t->state == MC_CTRL_SOLO || t->state == MC_CTRL_HANDBACK ?
-		      "without its peer" : mc_state_name(t->state));
+		      "without its peer" : mc_ctrl_state_name(t));
 		return -EINVAL;
 	}
 	if (mc->ctrl[lun->owner].state != MC_CTRL_ONLINE) {

@@ -401,7 +401,7 @@ static bool mc_nch_dma_start(struct mc_ctrl *c, struct mc_nch_req *req)
 }
 
 /*
- * Fault injection (ctrlN/inject_torn_copy): copy half of the first page,
+ * Fault injection (debugfs inject_torn_copy): copy half of the first page,
  * then let the controller fail before the copy can complete, as a
  * controller that dies in the middle of a node-channel transfer would.
  * Should the failure not come within 5 s, the pass is copied whole, so a
@@ -413,11 +413,24 @@ static void mc_nch_inject_torn(struct mc_ctrl *c, struct mc_nch_req *req)
 
 	memcpy(mc_mirror_addr(c, req->v.cbe[0].mirror),
 	       mc_page_addr(c, req->v.page[0]), PAGE_SIZE / 2);
-	queue_work(system_unbound_wq, &c->inject_work);	/* fails @c */
+	queue_work(c->mc->wq, &c->fail_work);	/* fails @c (mc-fail.c) */
 	while (mc_ctrl_up(c) && time_before(jiffies, end))
 		usleep_range(100, 200);
 	if (mc_ctrl_up(c))
 		mc_nch_cpu_copy(c, &req->v);
+}
+
+/*
+ * Is this copy of @c the one inject_torn_copy tears?  Only while both
+ * controllers are online; the knob is disarmed by the copy it tears.
+ */
+static bool mc_nch_torn_claim(struct mc_ctrl *c)
+{
+	if (READ_ONCE(mc_inject_torn_copy) != c->id ||
+	    READ_ONCE(c->state) != MC_CTRL_ONLINE ||
+	    READ_ONCE(mc_peer(c)->state) != MC_CTRL_ONLINE)
+		return false;
+	return cmpxchg(&mc_inject_torn_copy, c->id, MC_INJECT_OFF) == c->id;
 }
 
 /* Finish the DMA copies of @req: unmap, copy with the CPU on failure. */
@@ -439,8 +452,7 @@ static void mc_nch_run(struct mc_ctrl *c, struct mc_nch_req *req)
 		mc_nch_req_finish(c, req);	/* re-driven, no copy */
 		return;
 	}
-	if (unlikely(READ_ONCE(c->inject_torn))) {
-		WRITE_ONCE(c->inject_torn, false);
+	if (unlikely(mc_nch_torn_claim(c))) {
 		mc_nch_inject_torn(c, req);
 		mc_nch_req_finish(c, req);
 		return;
@@ -517,7 +529,7 @@ static void mc_nch_queue(struct mc_ctrl *c, struct mc_io *io,
 static void mc_nch_copy(struct mc_ctrl *c, struct mc_io *io,
 			const struct mc_nch_vec *v, mc_nch_done_fn done)
 {
-	if (c->dma || unlikely(READ_ONCE(c->inject_torn))) {
+	if (c->dma || unlikely(READ_ONCE(mc_inject_torn_copy) == c->id)) {
 		mc_nch_queue(c, io, v, done);
 		return;
 	}

@@ -327,7 +327,7 @@ static void mcp_status(struct dm_target *ti, status_type_t type,
 		rcu_read_lock();
 		mc = rcu_dereference(p->array->live);
 		DMEMIT("%u %s %u", p->ctrl,
-		       mc ? mc_state_name(READ_ONCE(mc->ctrl[p->ctrl].state)) : "-",
+		       mc ? mc_ctrl_state_name(&mc->ctrl[p->ctrl]) : "-",
 		       mc ? mc->nr_luns : 0);
 		for (i = 0; mc && i < mc->nr_luns; i++) {
 			holder = READ_ONCE(p->array->resv[i]);

@@ -80,7 +80,7 @@ static struct mc_ctrl *to_ctrl(struct kobject *kobj)
 
 static ssize_t ctrl_show_state(struct kobject *kobj, char *buf)
 {
-	return sysfs_emit(buf, "%s\n", mc_state_name(READ_ONCE(to_ctrl(kobj)->state)));
+	return sysfs_emit(buf, "%s\n", mc_ctrl_state_name(to_ctrl(kobj)));
 }
 
 static ssize_t ctrl_show_cache_pages(struct kobject *kobj, char *buf)
@@ -253,25 +253,6 @@ static ssize_t ctrl_store_recover(struct kobject *kobj, const char *buf,
 	return r ? r : len;
 }
 
-/* Fault injection for tests: the next mirror copy is torn by a failure. */
-static ssize_t ctrl_store_inject_torn_copy(struct kobject *kobj,
-					   const char *buf, size_t len)
-{
-	struct mc_ctrl *c = to_ctrl(kobj);
-	int r = mc_parse_one(buf);
-
-	if (r)
-		return r;
-	if (READ_ONCE(c->state) != MC_CTRL_ONLINE ||
-	    READ_ONCE(mc_peer(c)->state) != MC_CTRL_ONLINE) {
-		DMERR("ctrl%u/inject_torn_copy: both controllers must be online",
-		      c->id);
-		return -EBUSY;
-	}
-	WRITE_ONCE(c->inject_torn, true);
-	return len;
-}
-
 static ssize_t ctrl_show_relinked_left(struct kobject *kobj, char *buf)
 {
 	return sysfs_emit(buf, "%u\n", READ_ONCE(to_ctrl(kobj)->relinked_left));
@@ -283,7 +264,6 @@ static ssize_t ctrl_show_solo(struct kobject *kobj, char *buf)
 }
 
 MC_ATTR_WO(ctrl, fail);
-MC_ATTR_WO(ctrl, inject_torn_copy);
 MC_ATTR_WO(ctrl, recover);
 MC_ATTR_RO(ctrl, relinked_left);
 MC_ATTR_RO(ctrl, solo);
@@ -324,7 +304,6 @@ static struct attribute *mc_ctrl_attrs[] = {
 	&ctrl_attr_discards.attr,
 	&ctrl_attr_discarded.attr,
 	&ctrl_attr_fail.attr,
-	&ctrl_attr_inject_torn_copy.attr,
 	&ctrl_attr_recover.attr,
 	&ctrl_attr_relinked_left.attr,
 	&ctrl_attr_solo.attr,

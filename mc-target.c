@@ -38,7 +38,6 @@ static int mc_ctrl_setup(struct mc_target *mc, unsigned int id, char **error)
 /* Wait until nothing of @c runs or is queued, from the top layer down. */
 static void mc_ctrl_quiesce_all(struct mc_ctrl *c)
 {
-	flush_work(&c->inject_work);
 	mc_ctrl_quiesce(c);
 	mc_nch_quiesce(c);
 }
@@ -49,6 +48,7 @@ static void mc_free(struct mc_target *mc)
 
 	if (mc->array)
 		mc_array_unpublish(mc->array, mc);	/* no port reaches @mc */
+	mc_ctrl_ops_wait(mc);	/* a failure or recovery asked for */
 	flush_work(&mc->fence_work);	/* a failover's end */
 	for (i = 0; i < MC_NR_CTRL; i++)
 		mc_wb_quiet(&mc->ctrl[i], true);	/* no retry from here */
@@ -264,7 +264,7 @@ static unsigned int mc_emit_ctrl(struct mc_ctrl *c, char *result,
 	used = mc_mirror_used(c);
 	mc_stats_sum(c, &s);
 
-	DMEMIT(" %s %u %u %u", mc_state_name(READ_ONCE(c->state)),
+	DMEMIT(" %s %u %u %u", mc_ctrl_state_name(c),
 	       c->nr_pages, c->rw_pages, c->mirror_pages);
 	DMEMIT(" %u %u %u %u", dirty, free, used, mc_mirror_total(c));
 	DMEMIT(" %llu %llu %llu %llu", s.read_hits, s.read_misses,
@@ -547,9 +547,11 @@ static void mc_set_suspended(struct mc_target *mc, bool suspended)
 	mutex_unlock(&mc->state_lock);
 }
 
+/* From here on fail and recover are refused; those already asked for end. */
 static void mc_presuspend(struct dm_target *ti)
 {
 	mc_set_suspended(ti->private, true);
+	mc_ctrl_ops_wait(ti->private);
 }
 
 static void mc_presuspend_undo(struct dm_target *ti)

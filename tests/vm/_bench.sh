@@ -174,10 +174,10 @@ fio --name=fo --filename=/dev/mapper/mc --rw=randwrite --bs=4k --size=$SPAN \
 fpid=$!
 t0=$(fio_t0 fo)
 sleep 4
-echo 1 > $SYS/ctrl0/fail
+ctrl_do $SYS fail 0
 t_fail=$(( $(now_ms) - t0 ))
 sleep 5
-echo 1 > $SYS/ctrl0/recover
+ctrl_do $SYS recover 0
 t_rec=$(( $(now_ms) - t0 ))
 wait $fpid || echo "bench: fio failed across the failover"
 echo "bench: failover: I/O held $(cat $SYS/failover_stall_us) us at the failover, $(cat $SYS/failback_stall_us) us at the failback; $(grep -m1 'write: IOPS' /tmp/fo.out)"

@@ -48,12 +48,12 @@ fpid=$!
 t0=$(fio_t0 demo)
 [ -n "$t0" ] || { echo "demo: fio did not start"; exit 1; }
 sleep 4
-echo 1 > $SYS/ctrl0/fail
+ctrl_do $SYS fail 0
 t_fail=$(( $(now_ms) - t0 ))
 say "controller 0 failed at $((t_fail / 1000)).$((t_fail % 1000 / 100)) s"
 status
 sleep 5
-echo 1 > $SYS/ctrl0/recover
+ctrl_do $SYS recover 0
 t_rec=$(( $(now_ms) - t0 ))
 say "controller 0 recovered at $((t_rec / 1000)).$((t_rec % 1000 / 100)) s, its LU failed back"
 status

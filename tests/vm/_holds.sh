@@ -24,10 +24,10 @@ fio --name=v --filename=/dev/mapper/mc --offset=$((SZ * 512)) --size=32M --rw=ra
 	--bs=4k --direct=1 --ioengine=libaio --iodepth=8 --verify=crc32c --do_verify=1 \
 	--verify_fatal=1 --eta=never --output=/tmp/fio.log > /dev/null 2>&1 & fio=$!
 sleep 1
-echo 1 > $SYS/ctrl0/fail
+ctrl_do $SYS fail 0
 fo=$(cat $SYS/failover_stall_us) rl=$(cat $SYS/pages_relinked)
 sleep 1
-echo 1 > $SYS/ctrl0/recover
+ctrl_do $SYS recover 0
 fb=$(cat $SYS/failback_stall_us)
 wait $fio; rc=$?
 echo "HOLDS $PAGES $((t1 - t0)) $fo $rl $fb $rc"

@@ -84,7 +84,7 @@ for i in $(seq 1 $CYCLES); do
 	fi
 	fio_bg $((i * 2))
 	usleep $(( $(rnd 1500) * 1000 ))
-	echo 1 > $SYS/ctrl$n/fail || { echo "soak: cycle $i: fail $n refused"; errors=$((errors + 1)); }
+	ctrl_do $SYS fail $n || { echo "soak: cycle $i: fail $n refused"; errors=$((errors + 1)); }
 	fio_end
 	[ $RC = 0 ] || { errors=$((errors + 1)); echo "soak: cycle $i: fio failed: $(head -3 /tmp/s.err)"; }
 	lost=$((lost + BAD)); fo_max=$(max $fo_max $LAT)
@@ -92,7 +92,7 @@ for i in $(seq 1 $CYCLES); do
 
 	fio_bg $((i * 2 + 1))
 	usleep $(( $(rnd 1500) * 1000 ))
-	echo 1 > $SYS/ctrl$n/recover || { echo "soak: cycle $i: recover $n refused"; errors=$((errors + 1)); }
+	ctrl_do $SYS recover $n || { echo "soak: cycle $i: recover $n refused"; errors=$((errors + 1)); }
 	[ $(rnd 2) = 0 ] && move $(rnd 2)
 	fio_end
 	[ $sl -ge 0 ] && lu_fast $sl

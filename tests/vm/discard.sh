@@ -159,7 +159,7 @@ wr /tmp/d32 400
 echo 600 > $KNOB
 discard 400 16 & dpid=$!
 sleep 0.2
-echo 1 > $SYS/ctrl0/fail || fail fail_ctrl0
+ctrl_do $SYS fail 0 || fail fail_ctrl0
 wait $dpid
 assert_eq "$?" 0 discard_survives_failover
 assert_eq "$(cat $SYS/pages_relinked) $(cat $SYS/lun0/owner)" "32 1" relinked_only_kept
@@ -169,7 +169,7 @@ for b in 300 400; do
 	rd /tmp/r $b 16; cmp -s /tmp/r $Z && pass failover_zero_$b || fail failover_zero_$b "discarded data came back"
 	rd /tmp/r $((b + 16)) 16; cmp -s /tmp/r /tmp/tail && pass failover_rest_$b || fail failover_rest_$b
 done
-assert_ok recover_ctrl0 dmsetup message mc0 0 recover 0
+assert_ok recover_ctrl0 msg_do mc0 recover 0
 assert_ok flush_after_recover dmsetup message mc0 0 flush
 for b in 300 400; do
 	rdlu $LU0 /tmp/r $b 16; cmp -s /tmp/r $Z && pass failover_lu_zero_$b || fail failover_lu_zero_$b
@@ -199,12 +199,12 @@ while [ "$(ndisc)" -lt $((d1 + 50)) ] && kill -0 $fio 2>/dev/null && [ $i -lt 12
 	sleep 0.05; i=$((i + 1))
 done
 if kill -0 $fio 2>/dev/null; then
-	echo 1 > $SYS/ctrl0/fail && pass fio_failed_mid_run || fail fio_failed_mid_run "fail refused"
+	ctrl_do $SYS fail 0 && pass fio_failed_mid_run || fail fio_failed_mid_run "fail refused"
 else
 	fail fio_failed_mid_run "fio ended before the failure"
 fi
 wait $fio && pass fio_trim_failover || fail fio_trim_failover "$(tail -5 /tmp/fio-failover.log)"
-assert_ok recover_after_fio dmsetup message mc0 0 recover 0
+assert_ok recover_after_fio msg_do mc0 recover 0
 fio_trim recovered 16 randtrimwrite && pass fio_trim_recovered || fail fio_trim_recovered "$(tail -5 /tmp/fio-recovered.log)"
 
 # ---- ext4: mkfs discards, fstrim, across a failover ----
@@ -216,7 +216,7 @@ sync
 rm /mnt/t/f2 /mnt/t/f4 /mnt/t/f6
 sync
 echo 300 > $KNOB
-( sleep 0.1; echo 1 > $SYS/ctrl0/fail ) & fpid=$!
+( sleep 0.1; ctrl_do $SYS fail 0 ) & fpid=$!
 fstrim -v /mnt/t > /tmp/fstrim.out 2>&1 && pass fstrim_across_failover ||
 	fail fstrim_across_failover "$(cat /tmp/fstrim.out)"
 wait $fpid
@@ -225,7 +225,7 @@ assert_eq "$(ctrl 0 state)" failed fstrim_ctrl0_failed
 (cd /mnt/t && md5sum -c /tmp/sums > /dev/null 2>&1) && pass ext4_files_intact || fail ext4_files_intact
 umount /mnt/t
 assert_ok e2fsck_clean e2fsck -fn /dev/mapper/mc0
-assert_ok recover_after_fstrim dmsetup message mc0 0 recover 0
+assert_ok recover_after_fstrim msg_do mc0 recover 0
 mount /dev/mapper/mc0 /mnt/t && (cd /mnt/t && md5sum -c /tmp/sums > /dev/null 2>&1) &&
 	pass ext4_after_failback || fail ext4_after_failback
 umount /mnt/t

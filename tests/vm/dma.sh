@@ -54,23 +54,23 @@ echo 0 > $P/fail_every
 [ $(( $(cat $P/failed) - f0 )) -ge 10 ] && pass transfers_failed || fail transfers_failed "$(cat $P/failed) - $f0"
 dmesg | grep -q "DMA copy failed, copying with the CPU" && pass cpu_fallback_logged || fail cpu_fallback_logged
 # the mirror of every block must be whole: the survivor relinks it
-echo 1 > $SYS/ctrl0/fail
+ctrl_do $SYS fail 0
 assert_eq "$(cat $SYS/lun0/owner)" 1 failed_over
 dd if=/dev/mapper/mc0 of=/tmp/r bs=4096 skip=2000 count=64 iflag=direct 2>/dev/null
 cmp -s /tmp/d /tmp/r && pass torn_transfers_mirrored_whole || fail torn_transfers_mirrored_whole
 [ "$(cat $SYS/pages_relinked)" -gt 0 ] && pass relinked_some || fail relinked_some
 [ "$(cat $SYS/relink_invalid)" = 0 ] && pass no_invalid_cbe || fail no_invalid_cbe "$(cat $SYS/relink_invalid)"
-assert_ok recover0 sh -c "echo 1 > $SYS/ctrl0/recover"
+assert_ok recover0 ctrl_do $SYS recover 0
 
 # ---- a failure with transfers in flight ----
 echo 3000 > $P/delay_us
 fio_wv inflight 0 $INFLIGHT_MB & fio=$!
 sleep 2
 kill -0 $fio 2>/dev/null && pass fio_running_at_failure || fail fio_running_at_failure "fio ended first"
-echo 1 > $SYS/ctrl0/fail || fail fail_inflight
+ctrl_do $SYS fail 0 || fail fail_inflight
 wait $fio && pass fio_across_inflight_failure || fail fio_across_inflight_failure "$(tail -3 /tmp/fio-inflight.log)"
 echo 0 > $P/delay_us
-assert_ok recover0_again sh -c "echo 1 > $SYS/ctrl0/recover"
+assert_ok recover0_again ctrl_do $SYS recover 0
 fio_wv after 0 8 && pass fio_after_recovery || fail fio_after_recovery
 
 # ---- remove releases the channels ----

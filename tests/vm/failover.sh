@@ -46,7 +46,7 @@ dd if=/tmp/a of=/dev/mapper/mc0 bs=4096 seek=10 oflag=direct 2>/dev/null
 dd if=/tmp/b of=/dev/mapper/mc0 bs=4096 seek=$((S0 / 8 + 10)) oflag=direct 2>/dev/null
 D0=$(cat $SYS/ctrl0/dirty_pages)
 [ "$D0" -gt 0 ] && pass dirty_before_fail || fail dirty_before_fail "nothing dirty on ctrl0"
-assert_ok fail_ctrl0 sh -c "echo 1 > $SYS/ctrl0/fail"
+assert_ok fail_ctrl0 ctrl_do $SYS fail 0
 assert_eq "$(st 0) $(st 1) $(own) $(cat $SYS/degraded)" "failed online 1 1 1" degraded_state
 R=$(cat $SYS/pages_relinked)
 [ "$R" -ge "$D0" ] && pass relinked || fail relinked "relinked $R < dirty $D0"
@@ -72,7 +72,7 @@ dd if=/dev/ram0 of=/tmp/c2 bs=4096 skip=200 count=8 2>/dev/null
 cmp -s /tmp/c /tmp/c2 && pass writethrough_on_lu || fail writethrough_on_lu "degraded write not on LU"
 
 # Recovery fails LU0 back to ctrl0; the data stays.
-assert_ok recover_ctrl0 dmsetup message mc0 0 recover 0
+assert_ok recover_ctrl0 msg_do mc0 recover 0
 assert_eq "$(st 0) $(st 1) $(own) $(cat $SYS/degraded)" "online online 0 1 0" recovered_state
 assert_eq "$(cat $SYS/failbacks) $(cat $SYS/ctrl1/solo) $(cat $SYS/ctrl1/relinked_left)" "1 0 0" failback_done
 dd if=/dev/mapper/mc0 of=/tmp/a3 bs=4096 skip=10 count=24 iflag=direct 2>/dev/null
@@ -102,7 +102,7 @@ fio_fail_once() {
 		sleep 0.05; i=$((i + 1))
 	done
 	d=$(cat $SYS/ctrl$n/dirty_pages)
-	echo 1 > $SYS/ctrl$n/fail || BAD="$BAD; fail refused"
+	ctrl_do $SYS fail $n || BAD="$BAD; fail refused"
 	wait $fpid || BAD="$BAD; attempt $a: $(grep -iE 'err|verify' /tmp/ff.log | head -3)"
 	if [ "$(cat $SYS/pages_relinked_total)" -gt "$R0" ]; then
 		RELINKED=1
@@ -110,7 +110,7 @@ fio_fail_once() {
 		echo "fio_fail$n attempt $a relinked nothing: $d dirty after $i polls;" \
 			"$(dmesg | grep "ctrl$n failed: " | tail -n 1)"
 	fi
-	echo 1 > $SYS/ctrl$n/recover || RBAD="$RBAD; recover refused"
+	ctrl_do $SYS recover $n || RBAD="$RBAD; recover refused"
 	[ "$(st 0) $(st 1) $(own)" = "online online 0 1" ] ||
 		RBAD="$RBAD; attempt $a: $(st 0) $(st 1) $(own)"
 }
@@ -153,8 +153,8 @@ sleep 2
 ok=0
 for i in $(seq 1 $CYCLES); do
 	for n in 0 1; do
-		echo 1 > $SYS/ctrl$n/fail && sleep 0.3 &&
-			echo 1 > $SYS/ctrl$n/recover && sleep 0.3 && ok=$((ok + 1))
+		ctrl_do $SYS fail $n && sleep 0.3 &&
+			ctrl_do $SYS recover $n && sleep 0.3 && ok=$((ok + 1))
 	done
 done
 kill -0 $fpid 2>/dev/null && pass cycles_under_load || fail cycles_under_load "fio ended before the cycles"
@@ -165,12 +165,12 @@ assert_eq "$(cat $SYS/failovers) $(cat $SYS/failbacks)" "$((CYCLES * 2 + 3)) $((
 fio --name=fin --filename=/dev/mapper/mc0 --rw=write --bs=64k --size=$((L * 512)) \
 	--direct=1 --ioengine=libaio --iodepth=8 --verify=crc32c --do_verify=0 \
 	--output=/tmp/fin.log
-echo 1 > $SYS/ctrl1/fail
+ctrl_do $SYS fail 1
 fio --name=fin --filename=/dev/mapper/mc0 --rw=write --bs=64k --size=$((L * 512)) \
 	--direct=1 --ioengine=libaio --iodepth=8 --verify=crc32c --verify_only=1 \
 	--verify_fatal=1 --output=/tmp/fin2.log && pass full_verify_degraded ||
 	fail full_verify_degraded "$(grep -iE 'err|verify' /tmp/fin2.log | head -3)"
-echo 1 > $SYS/ctrl1/recover
+ctrl_do $SYS recover 1
 
 # ---- ext4 across a failure, then across a failback ----
 ext4_run() {
@@ -193,9 +193,9 @@ ext4_run() {
 		fail "${tag}_checksums" "$(grep -v OK /tmp/sumcheck | head -3)"
 	umount /mnt/t
 }
-ext4_run ext4_fail "echo 1 > $SYS/ctrl1/fail"
+ext4_run ext4_fail "ctrl_do $SYS fail 1"
 assert_eq "$(st 1) $(own)" "failed 0 0" ext4_degraded
-ext4_run ext4_failback "echo 1 > $SYS/ctrl1/recover"
+ext4_run ext4_failback "ctrl_do $SYS recover 1"
 assert_eq "$(st 1) $(own)" "online 0 1" ext4_failed_back
 
 dmsetup remove mc0 || fail remove "remove failed"
@@ -206,9 +206,9 @@ obj_cycle() {
 	SS=$(sysfs_dm mcs)/mirrorcache
 	for k in 0 1; do
 		dd if=/dev/urandom of=/dev/mapper/mcs bs=64k count=32 oflag=direct 2>/dev/null
-		echo 1 > $SS/ctrl$k/fail || return 1
+		ctrl_do $SS fail $k || return 1
 		dd if=/dev/mapper/mcs of=/dev/null bs=64k count=32 iflag=direct 2>/dev/null
-		echo 1 > $SS/ctrl$k/recover || return 1
+		ctrl_do $SS recover $k || return 1
 	done
 	dmsetup remove mcs || return 1
 	[ "$(mc_objects_live)" = none ]

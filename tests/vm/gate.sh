@@ -19,13 +19,13 @@ SYS=$(sysfs_dm mc0)/mirrorcache
 dd if=/dev/urandom of=/tmp/x bs=4096 count=1 2>/dev/null
 
 for round in 1 2 3; do
-	echo 1 > $SYS/ctrl0/fail || fail "fail_$round"
+	ctrl_do $SYS fail 0 || fail "fail_$round"
 	echo 300 > $D/inject_admit_delay_ms
 	echo 800 > $D/inject_failback_hold_ms
 	dd if=/tmp/x of=/dev/mapper/mc0 bs=4096 seek=$((50 + round)) oflag=direct 2>/dev/null &
 	p=$!
 	sleep 0.05
-	echo 1 > $SYS/ctrl0/recover || fail "recover_$round"
+	ctrl_do $SYS recover 0 || fail "recover_$round"
 	wait $p || fail "write_$round"
 	assert_eq "$(cat $D/inject_admit_delay_ms) $(cat $D/inject_failback_hold_ms)" "0 0" "knobs_fired_$round"
 	assert_eq "$(cat $SYS/lun0/owner)" 0 "failed_back_$round"
@@ -44,11 +44,11 @@ assert_fail fail_while_suspended sh -c "echo 1 > $SYS/ctrl0/fail"
 assert_fail msg_fail_while_suspended dmsetup message mc0 0 fail 0
 dmsetup resume mc0
 assert_eq "$(cat $SYS/ctrl0/state)" online suspended_changed_nothing
-assert_ok fail_after_resume dmsetup message mc0 0 fail 0
+assert_ok fail_after_resume msg_do mc0 fail 0
 dmsetup suspend mc0
 assert_fail recover_while_suspended dmsetup message mc0 0 recover 0
 dmsetup resume mc0
-assert_ok recover_after_resume dmsetup message mc0 0 recover 0
+assert_ok recover_after_resume msg_do mc0 recover 0
 dmsetup remove mc0 || fail remove
 assert_eq "$(mc_objects_live)" none objects_freed
 finish

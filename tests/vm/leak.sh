@@ -29,9 +29,9 @@ cycle() {
 	dd if=/dev/urandom of=/dev/mapper/mcleak bs=64k count=16 oflag=direct 2>/dev/null
 	dd if=/dev/mapper/mcleak of=/dev/null bs=64k count=32 iflag=direct 2>/dev/null
 	dmsetup reload mcleak --table "$TABLE" && dmsetup resume mcleak || return 1
-	dmsetup message mcleak 0 fail 0 || return 1
+	msg_do mcleak fail 0 || return 1
 	dd if=/dev/urandom of=/dev/mapper/mcleak bs=4k count=64 oflag=direct 2>/dev/null
-	dmsetup message mcleak 0 recover 0 || return 1
+	msg_do mcleak recover 0 || return 1
 	dmsetup remove mcleak || return 1
 	[ "$(live)" = none ]
 }

@@ -95,6 +95,29 @@ sysfs_dm() {
 	return 1
 }
 
+# mc_settle <sysfs mirrorcache dir>: wait (up to 120 s) until no controller
+# is failing or recovering: fail and recover start the work and return.
+mc_settle() {
+	_i=0
+	while grep -qx -e failing -e recovering $1/ctrl0/state $1/ctrl1/state; do
+		[ $_i -ge 1200 ] && { echo "mc_settle: still $(cat $1/ctrl0/state) $(cat $1/ctrl1/state)"; return 1; }
+		sleep 0.1; _i=$((_i + 1))
+	done
+}
+
+# ctrl_do <sysfs mirrorcache dir> fail|recover <n>: write the knob, then
+# wait until the failure or recovery has run
+ctrl_do() {
+	echo 1 > $1/ctrl$3/$2 || return 1
+	mc_settle $1
+}
+
+# msg_do <dm name> fail|recover <n>: the message, then wait as ctrl_do
+msg_do() {
+	dmsetup message $1 0 $2 $3 || return 1
+	mc_settle $(sysfs_dm $1)/mirrorcache
+}
+
 # flushbufs <dev...>: drop the buffer cache of block devices
 flushbufs() {
 	for d in "$@"; do blockdev --flushbufs $d; done

@@ -84,7 +84,7 @@ dmesg | grep -q "LU 0 (.*): write-back works again" && pass recovery_logged || f
 dd if=/tmp/d0 of=/dev/mapper/mc0 bs=4096 seek=120 oflag=direct 2>/dev/null
 lu_dead lu0
 dmsetup message mc0 0 flush 2>/dev/null
-echo 1 > $SYS/ctrl0/fail || fail fail_ctrl0
+ctrl_do $SYS fail 0 || fail fail_ctrl0
 dmsetup message mc0 0 flush 2>/dev/null
 assert_eq "$(cat $SYS/lun0/held_pages)" 16 held_after_failover
 dd if=/dev/mapper/mc0 of=/tmp/r2 bs=4096 skip=120 count=16 iflag=direct 2>/dev/null
@@ -95,7 +95,7 @@ assert_eq "$(cat $SYS/ctrl0/state)" failed recover_changed_nothing
 lu_back lu0 /dev/ram0
 dmsetup message mc0 0 retry
 wait_for 30 lun_is 0 "0 0" && pass held_destaged_by_survivor || fail held_destaged_by_survivor
-assert_ok recover_after_retry dmsetup message mc0 0 recover 0
+assert_ok recover_after_retry msg_do mc0 recover 0
 flushbufs /dev/ram0
 dd if=/dev/ram0 of=/tmp/r3 bs=4096 skip=120 count=16 2>/dev/null
 cmp -s /tmp/d0 /tmp/r3 && pass data_on_lu_after_failover || fail data_on_lu_after_failover

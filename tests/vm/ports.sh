@@ -165,7 +165,7 @@ dd if=/tmp/r of=/dev/mapper/p1 bs=4096 seek=$((LU1P + 5)) oflag=direct 2>/dev/nu
 	pass write_after_release || fail write_after_release "write refused"
 # a failure of the holder's controller drops its reservations
 dmsetup message p0 0 reserve 1 && dmsetup message p0 0 reserve 0 || fail reserve2
-echo 1 > $SYS/ctrl0/fail || fail fail0 "fail refused"
+ctrl_do $SYS fail 0 || fail fail0 "fail refused"
 assert_eq "$(pst p1 5) $(pst p1 7) $(cat $SYS/lun1/reserved_by)" "- - none" resv_dropped_by_failure
 assert_fail reserve_failed_port dmsetup message p0 0 reserve 1
 dd if=/tmp/r of=/dev/mapper/p1 bs=4096 seek=$((LU1P + 5)) oflag=direct 2>/dev/null &&
@@ -177,7 +177,7 @@ dd if=/dev/mapper/p0 of=/dev/null bs=4096 count=1 iflag=direct 2>/dev/null &&
 	fail path_error "read through the failed port passed" || pass path_error
 [ "$(pcnt p0 $PATH_ERRORS)" -gt "$pe" ] && pass path_error_counted || fail path_error_counted
 assert_eq "$(pst p0 2)" failed port_status_failed
-echo 1 > $SYS/ctrl0/recover || fail recover0 "recover refused"
+ctrl_do $SYS recover 0 || fail recover0 "recover refused"
 dd if=/dev/mapper/p0 of=/dev/null bs=4096 count=1 iflag=direct 2>/dev/null &&
 	pass port_back || fail port_back "read through the recovered port failed"
 
@@ -206,7 +206,7 @@ fpid=$!
 ok=0
 for n in 0 1; do
 	sleep 3
-	echo 1 > $SYS/ctrl$n/fail && sleep 3 && echo 1 > $SYS/ctrl$n/recover &&
+	ctrl_do $SYS fail $n && sleep 3 && ctrl_do $SYS recover $n &&
 		sleep 0.5 && dmsetup message mp 0 reinstate_path $(majmin p$n) &&
 		ok=$((ok + 1))
 done
@@ -220,12 +220,12 @@ assert_eq "$(mpact)" 2 mp_paths_reinstated
 fio --name=fin --filename=/dev/mapper/mp --rw=write --bs=64k --size=$((L * 512)) \
 	--direct=1 --ioengine=libaio --iodepth=8 --verify=crc32c --do_verify=0 \
 	--output=/tmp/fin.log
-echo 1 > $SYS/ctrl1/fail
+ctrl_do $SYS fail 1
 fio --name=fin --filename=/dev/mapper/mc0 --rw=write --bs=64k --size=$((L * 512)) \
 	--direct=1 --ioengine=libaio --iodepth=8 --verify=crc32c --verify_only=1 \
 	--verify_fatal=1 --output=/tmp/fin2.log && pass mp_full_verify ||
 	fail mp_full_verify "$(grep -iE 'err|verify' /tmp/fin2.log | head -3)"
-echo 1 > $SYS/ctrl1/recover
+ctrl_do $SYS recover 1
 dmsetup message mp 0 reinstate_path $(majmin p1)
 
 # service-time works the same way
@@ -292,8 +292,8 @@ mkfs.ext4 -q -F -b 4096 /dev/mapper/mp && mkdir -p /mnt/t &&
 for i in $(seq 1 40); do
 	dd if=/dev/urandom of=/mnt/t/f$i bs=4096 count=$((i % 7 + 1)) 2>/dev/null
 	[ $((i % 5)) = 0 ] && sync
-	[ $i = 12 ] && echo 1 > $SYS/ctrl1/fail
-	[ $i = 28 ] && echo 1 > $SYS/ctrl1/recover
+	[ $i = 12 ] && ctrl_do $SYS fail 1
+	[ $i = 28 ] && ctrl_do $SYS recover 1
 done
 (cd /mnt/t && sha256sum f* > /tmp/sums)
 sync

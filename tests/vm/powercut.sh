@@ -97,11 +97,11 @@ block_is 2000 /tmp/rel && pass released_on_media || fail released_on_media "mirr
 # ---- flush_mode mirror, degraded: an fsync destages ----
 setup 4 flush_mode mirror degraded_writes writeback || fail setup_degraded
 SYS=$(sysfs_dm mc0)/mirrorcache
-echo 1 > $SYS/ctrl1/fail
+ctrl_do $SYS fail 1
 dd if=/dev/urandom of=/tmp/deg bs=4096 count=8 2>/dev/null
 dd if=/tmp/deg of=/dev/mapper/mc0 bs=4096 seek=3000 conv=fsync 2>/dev/null
 dmsetup message lw 0 mark degraded
-echo 1 > $SYS/ctrl1/recover
+ctrl_do $SYS recover 1
 teardown
 cut degraded degraded
 block_is 3000 /tmp/deg && pass degraded_fsync_durable || fail degraded_fsync_durable "one volatile copy counted as durable"

@@ -31,7 +31,7 @@ round() {	# round <tag> <ctrl>: the race on the LU of controller <ctrl>
 	dd if=/tmp/D of=/dev/mapper/mc0 bs=4096 seek=$((base + 101)) oflag=direct 2>/dev/null
 	wait $p1 $p2
 	assert_eq "$(cat $KNOB)" 0 "$1_knob_fired"
-	echo 1 > $SYS/ctrl$2/fail || fail "$1_fail"
+	ctrl_do $SYS fail $2 || fail "$1_fail"
 	dd if=/dev/mapper/mc0 of=/tmp/r7 bs=4096 skip=$((base + 7)) count=1 iflag=direct 2>/dev/null
 	dd if=/dev/mapper/mc0 of=/tmp/r100 bs=4096 skip=$((base + 100)) count=1 iflag=direct 2>/dev/null
 	dd if=/dev/mapper/mc0 of=/tmp/r101 bs=4096 skip=$((base + 101)) count=1 iflag=direct 2>/dev/null
@@ -39,7 +39,7 @@ round() {	# round <tag> <ctrl>: the race on the LU of controller <ctrl>
 	if cmp -s /tmp/r7 /tmp/B || cmp -s /tmp/r7 /tmp/A; then pass "$1_block7"; else fail "$1_block7" "neither write"; fi
 	cmp -s /tmp/r100 /tmp/C && pass "$1_block100" || fail "$1_block100" "acknowledged write lost in failover"
 	cmp -s /tmp/r101 /tmp/D && pass "$1_block101" || fail "$1_block101" "acknowledged write lost in failover"
-	echo 1 > $SYS/ctrl$2/recover || fail "$1_recover"
+	ctrl_do $SYS recover $2 || fail "$1_recover"
 }
 round lu0 0
 round lu1 1
@@ -52,10 +52,10 @@ fio --name=hot --filename=/dev/mapper/mc0 --rw=randwrite --bs=4k --size=64k \
 	--runtime=5 --output=/tmp/hot.log &
 fp=$!
 sleep 2
-echo 1 > $SYS/ctrl0/fail
+ctrl_do $SYS fail 0
 wait $fp && pass hot_fio || fail hot_fio "$(grep -i err /tmp/hot.log | head -2)"
 dd if=/dev/mapper/mc0 of=/tmp/h1 bs=4096 count=16 iflag=direct 2>/dev/null
-echo 1 > $SYS/ctrl0/recover
+ctrl_do $SYS recover 0
 dmsetup message mc0 0 flush
 dd if=/dev/mapper/mc0 of=/tmp/h2 bs=4096 count=16 iflag=direct 2>/dev/null
 flushbufs /dev/ram0

@@ -38,11 +38,11 @@ dd if=/dev/urandom of=/dev/mapper/mc0 bs=4096 count=32 oflag=direct 2>/dev/null
 timeout 60 dmsetup message mc0 0 flush &
 fl=$!
 sleep 0.3
-echo 1 > $SYS/ctrl0/fail || fail fail_during_drain
+ctrl_do $SYS fail 0 || fail fail_during_drain
 wait $fl
 rc=$?
 [ $rc -ne 124 ] && pass drain_ends_on_fail || fail drain_ends_on_fail "flush message hung"
-echo 1 > $SYS/ctrl0/recover || fail recover
+ctrl_do $SYS recover 0 || fail recover
 dmsetup remove mc0
 
 # ---- a failed fill fails its read only ----

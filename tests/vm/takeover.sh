@@ -81,10 +81,10 @@ assert_fail sysfs_return_junk sh -c "echo maybe > $SYS/lun1/return"
 dmsetup suspend mc0
 assert_fail takeover_suspended dmsetup message mc0 0 takeover 0 1
 dmsetup resume mc0
-echo 1 > $SYS/ctrl1/fail
+ctrl_do $SYS fail 1
 assert_fail takeover_to_failed dmsetup message mc0 0 takeover 0 1
 assert_fail takeover_to_failed_sysfs sh -c "echo 1 > $SYS/lun1/takeover"
-echo 1 > $SYS/ctrl1/recover
+ctrl_do $SYS recover 1
 assert_ok return_all_none_away dmsetup message mc0 0 return all
 assert_eq "$(own) $(rto) $(phase 0) $(phase 1) $(cat $SYS/lun0/takeovers)" \
 	"0 1 none none idle idle 0" refused_changed_nothing
@@ -141,12 +141,12 @@ cmp -s /tmp/bc /tmp/b4 && pass instant_data_after_return || fail instant_data_af
 
 # ---- recovery returns LUs where they left from (seed 004) ----
 dmsetup message mc0 0 takeover 0 1 && wait_phase 0 idle
-echo 1 > $SYS/ctrl0/fail && echo 1 > $SYS/ctrl0/recover
+ctrl_do $SYS fail 0 && ctrl_do $SYS recover 0
 assert_eq "$(own) $(rto)" "0 1 none none" recovery_returns_away_lu
 dmsetup message mc0 0 takeover 0 1 instant && wait_phase 0 idle
-echo 1 > $SYS/ctrl1/fail
+ctrl_do $SYS fail 1
 assert_eq "$(own) $(rto)" "0 0 none 1" failover_brings_lu_home
-echo 1 > $SYS/ctrl1/recover
+ctrl_do $SYS recover 1
 assert_eq "$(own) $(rto)" "0 1 none none" recovery_returns_failed_over
 
 # ---- takeovers back and forth under fio write+verify on both LUs ----
@@ -201,13 +201,13 @@ phase_fail() {
 	*) wait_phase 0 $ph 100 || fail "${tag}_phase" "$(cat $SYS/lun0/phase)" ;;
 	esac
 	P=$(phase 0)
-	echo 1 > $SYS/ctrl$v/fail || fail "$tag" "fail refused"
+	ctrl_do $SYS fail $v || fail "$tag" "fail refused"
 	wait $fpid && pass "${tag}_fio_verify" ||
 		fail "${tag}_fio_verify" "$(grep -iE 'err|verify' /tmp/pf.log | head -3)"
 	wait_phase 0 idle || fail "${tag}_idle" "$(cat $SYS/lun0/phase)"
 	assert_eq "$P $(cat $SYS/lun0/owner)" "$ph $((1 - v))" "${tag}_survivor_owns"
 	setdelay 0 0
-	echo 1 > $SYS/ctrl$v/recover || fail "${tag}_recover" "refused"
+	ctrl_do $SYS recover $v || fail "${tag}_recover" "refused"
 	[ "$(cat $SYS/lun0/owner)" = 0 ] || { dmsetup message mc0 0 return 0 && wait_phase 0 idle; }
 	assert_eq "$(own) $(rto)" "0 1 none none" "${tag}_home"
 	fio --name=pf --filename=/dev/mapper/mc0 --rw=randwrite --bs=4k \

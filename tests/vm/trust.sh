@@ -43,7 +43,11 @@
 #     inject_copy_delay_ms on a write re-stepped outside the gate);
 # rt. a return of an LU whose instant takeover has switched (owner shows
 #     the new controller) but still pulls is accepted and runs once the
-#     takeover ends (it was refused: "already moving").
+#     takeover ends (it was refused: "already moving");
+# as. fail and recover start their work and return: a recovery whose
+#     destage waits for a slow LU shows "recovering" when the message
+#     returns (it returned seconds later, online), refuses nothing it
+#     should not, and a suspend meanwhile waits for it to end.
 . /tests/lib.sh
 
 DBG=/sys/kernel/debug/dm-mirrorcache
@@ -111,7 +115,7 @@ bg_write() {
 }
 
 # MC_TRUST_PARTS: the parts to run, comma-separated (default: all), e.g. 2,6
-PARTS=$(echo "${MC_TRUST_PARTS:-5,1,2,4,3,6,7,9,10,11,12,wt,rt}" | tr , ' ')
+PARTS=$(echo "${MC_TRUST_PARTS:-5,1,2,4,3,6,7,9,10,11,12,wt,rt,as}" | tr , ' ')
 
 # ---- 5. two mirrorcache targets in one table ----
 part_5() {
@@ -209,7 +213,7 @@ part_3() {
 	lu_set lu0 "$(slow 0 10000)" || fail hu_slow
 	wm $SYS/ctrl0 16 8	# write-back starts: its destages hang 10 s
 	sleep 1
-	assert_ok hu_fail timeout 60 dmsetup message mc0 0 fail 0
+	assert_ok hu_fail timeout 60 dmsetup message mc0 0 fail 0; mc_settle $SYS
 	assert_eq "$(cut -d' ' -f1 $SYS/fencing)" ctrl0 hu_fencing_shown
 	timeout 60 dd if=/tmp/hu1 of=/dev/mapper/mc0 bs=4096 seek=$((P + 10)) oflag=direct 2>/dev/null
 	assert_eq $? 0 hu_survivor_lu_writes
@@ -225,7 +229,7 @@ part_3() {
 	cmp -s /tmp/hu /tmp/hur0 && pass hu_data_on_lu0 || fail hu_data_on_lu0
 	dd if=/dev/ram1 of=/tmp/hur1 bs=4096 skip=10 count=1 2>/dev/null
 	cmp -s /tmp/hu1 /tmp/hur1 && pass hu_data_on_lu1 || fail hu_data_on_lu1
-	assert_ok hu_recover timeout 60 dmsetup message mc0 0 recover 0
+	assert_ok hu_recover timeout 60 dmsetup message mc0 0 recover 0; mc_settle $SYS
 	teardown hu
 }
 
@@ -244,11 +248,11 @@ part_6() {
 	echo 2000 > $DBG/inject_wb_submit_delay_ms || fail fe_knob
 	( timeout 90 dmsetup message mc0 0 flush; echo $? > /tmp/fe.rc ) &
 	sleep 0.5
-	assert_ok fe_fail timeout 60 dmsetup message mc0 0 fail 0
+	assert_ok fe_fail timeout 60 dmsetup message mc0 0 fail 0; mc_settle $SYS
 	wait_for 60 test -s /tmp/fe.rc
 	timeout 60 dmsetup message mc0 0 flush
 	assert_eq $? 0 fe_survivor_flush
-	assert_ok fe_recover timeout 60 dmsetup message mc0 0 recover 0
+	assert_ok fe_recover timeout 60 dmsetup message mc0 0 recover 0; mc_settle $SYS
 	D=$(cat $SYS/ctrl0/dirty_pages)
 	[ "$D" -le 512 ] && pass fe_counts_sane || fail fe_counts_sane "ctrl0 dirty_pages $D"
 	dd if=/dev/urandom of=/tmp/fe2 bs=4096 count=4 2>/dev/null
@@ -326,9 +330,9 @@ part_11() {
 # ---- 12. the new owner of an instant takeover fails while it pulls ----
 part_12() {
 	pulling 3000 np
-	assert_ok np_fail_new_owner timeout 60 dmsetup message mc0 0 fail 1
+	assert_ok np_fail_new_owner timeout 60 dmsetup message mc0 0 fail 1; mc_settle $SYS
 	assert_eq "$(cat $SYS/ctrl1/relinked_left)" 0 np_failed_counts_nothing
-	assert_ok np_recover timeout 60 dmsetup message mc0 0 recover 1
+	assert_ok np_recover timeout 60 dmsetup message mc0 0 recover 1; mc_settle $SYS
 	assert_eq "$(cat $SYS/ctrl1/relinked_left)" 0 np_recovered_counts_nothing
 	lu_set lu0 "$(linear 0)"
 	dmsetup message mc0 0 flush
@@ -374,7 +378,7 @@ part_9() {
 	( blkdiscard -o 0 -l $((16 * 4096)) /dev/mapper/mc0; echo $? > /tmp/dz.rc ) &
 	sleep 0.5
 	echo 3000 > $DBG/inject_redrive_delay_ms
-	assert_ok dz_fail timeout 60 dmsetup message mc0 0 fail 0
+	assert_ok dz_fail timeout 60 dmsetup message mc0 0 fail 0; mc_settle $SYS
 	dd if=/dev/mapper/mc0 of=/tmp/dzr bs=4096 count=1 iflag=direct 2>/dev/null
 	dd if=/tmp/dzold of=/tmp/dzold0 bs=4096 count=1 2>/dev/null
 	cmp -s /tmp/dzr /tmp/dzold0 && fail dz_no_older_data "the read returned the LU's data from before an acknowledged write" ||
@@ -385,7 +389,7 @@ part_9() {
 	cmp -s /tmp/dzr16 /tmp/dzzero && pass dz_range_discarded || fail dz_range_discarded
 	echo 0 > $DBG/inject_redrive_delay_ms
 	lu_set dz0 "0 $ZS linear $L0 0"
-	assert_ok dz_recover timeout 60 dmsetup message mc0 0 recover 0
+	assert_ok dz_recover timeout 60 dmsetup message mc0 0 recover 0; mc_settle $SYS
 	dmsetup remove mc0
 	dmsetup remove dz0
 	losetup -d $L0; losetup -d $L1
@@ -431,7 +435,7 @@ part_wt() {
 	( dd if=/tmp/wt of=/dev/mapper/mc0 bs=4096 seek=$((P + MT + 8)) oflag=direct 2>/dev/null
 	  echo $? > /tmp/wt.rc ) &
 	sleep 2
-	assert_ok wt_fail timeout 60 dmsetup message mc0 0 fail 0
+	assert_ok wt_fail timeout 60 dmsetup message mc0 0 fail 0; mc_settle $SYS
 	wait_for 60 test -s /tmp/wt.rc
 	flushbufs /dev/ram1
 	dd if=/dev/ram1 of=/tmp/wtr bs=4096 skip=$((MT + 8)) count=1 2>/dev/null
@@ -439,7 +443,7 @@ part_wt() {
 		fail wt_on_lu_when_acknowledged "acknowledged before LU1 had it"
 	echo 0 > $DBG/inject_copy_delay_ms
 	lu_set lu1 "$(linear 1)"
-	assert_ok wt_recover timeout 60 dmsetup message mc0 0 recover 0
+	assert_ok wt_recover timeout 60 dmsetup message mc0 0 recover 0; mc_settle $SYS
 	teardown wt
 }
 
@@ -456,6 +460,33 @@ part_rt() {
 	cmp -s /tmp/rt.data /tmp/rtr && pass rt_data || fail rt_data
 	lu_set lu0 "$(linear 0)"
 	teardown rt
+}
+
+# ---- as. fail and recover are asynchronous ----
+part_as() {
+	setup3 512
+	dd if=/dev/urandom of=/tmp/as bs=4096 count=64 2>/dev/null
+	dd if=/tmp/as of=/dev/mapper/mc0 bs=4096 oflag=direct 2>/dev/null
+	lu_set lu0 "$(slow 0 4000)" || fail as_slow
+	assert_ok as_fail dmsetup message mc0 0 fail 0
+	st=$(cat $SYS/ctrl0/state)
+	case $st in failing|failed) pass as_fail_shown ;; *) fail as_fail_shown "ctrl0 $st" ;; esac
+	assert_fail as_fail_peer_refused dmsetup message mc0 0 fail 1
+	mc_settle $SYS
+	assert_eq "$(cat $SYS/ctrl0/state) $(cat $SYS/lun0/owner)" "failed 1" as_failed_over
+	# ctrl1 destages LU0's 64 relinked pages through the 4 s delay
+	assert_ok as_recover dmsetup message mc0 0 recover 0
+	assert_eq "$(cat $SYS/ctrl0/state)" recovering as_recover_returns_at_once
+	wait_for 3 grep -qx destage $SYS/failback && pass as_phase_shown || fail as_phase_shown "failback $(cat $SYS/failback)"
+	assert_fail as_recover_twice_refused dmsetup message mc0 0 recover 0
+	assert_fail as_takeover_refused dmsetup message mc0 0 takeover 1 0
+	assert_ok as_suspend_waits timeout 60 dmsetup suspend mc0
+	assert_eq "$(cat $SYS/ctrl0/state) $(cat $SYS/failback) $(cat $SYS/lun0/owner)" "online idle 0" as_recovered_before_suspend
+	dmsetup resume mc0
+	dd if=/dev/mapper/mc0 of=/tmp/asr bs=4096 count=64 iflag=direct 2>/dev/null
+	cmp -s /tmp/as /tmp/asr && pass as_data || fail as_data
+	lu_set lu0 "$(linear 0)"
+	teardown as
 }
 
 for p in $PARTS; do part_$p; done
