@@ -261,12 +261,15 @@ struct mc_stats {
  * @nch_lock: protects @nch_queue
  * @nch_queue: mirror copies to perform
  * @nch_dma_done: DMA copies that completed
- * @msg_wq: requests of the peer in mirror_alloc message mode
+ * @msg_wq: requests of the peer in mirror_alloc message mode (NULL in
+ *	table mode)
  * @dma: DMA_MEMCPY channel of the node channel, or NULL for CPU copies
  * @dma_inflight: DMA transfers submitted and not yet called back
  * @fail_pending: a failure was asked for and has not run yet: the
  *	controller shows "failing" (mc-fail.c)
  * @fail_work: runs the failover (a message, sysfs, a torn copy)
+ * @recover_pending: a recovery was started and has not ended: the
+ *	controller shows "recovering" until its LUs are back
  * @recover_work: runs the recovery mc_recover_ctrl() started
  * @retry_work: retries the held pages (LU write errors)
  * @retry_delay: backoff of the next automatic retry; c->lock
@@ -328,6 +331,7 @@ struct mc_ctrl {
 	struct dma_chan *dma;
 	atomic_t dma_inflight;
 	bool fail_pending;
+	bool recover_pending;
 	struct work_struct fail_work;
 	struct work_struct recover_work;
 

@@ -329,13 +329,18 @@ static const char *mc_state_name(enum mc_ctrl_state state)
 	return state < ARRAY_SIZE(mc_state_names) ? mc_state_names[state] : "?";
 }
 
-/* The state a user sees: "failing" while a failure asked for waits to run. */
+/*
+ * The state a user sees: "failing" while a failure asked for waits to run,
+ * "recovering" until a recovery has ended (its LUs back).
+ */
 static const char *mc_ctrl_state_name(struct mc_ctrl *c)
 {
 	enum mc_ctrl_state state = READ_ONCE(c->state);
 
 	if (READ_ONCE(c->fail_pending) && mc_state_up(state))
 		return "failing";
+	if (READ_ONCE(c->recover_pending))
+		return "recovering";	/* until its LUs are back */
 	return mc_state_name(state);
 }
 

@@ -619,6 +619,7 @@ static void mc_recover_work(struct work_struct *work)
 	mc_lock_unfenced(mc);
 	if (mc_recover_held(s)) {	/* refused by an LU meanwhile */
 		mc_ctrl_set_state(f, MC_CTRL_FAILED);
+		WRITE_ONCE(f->recover_pending, false);
 		dm_table_event(mc->ti->table);
 		mutex_unlock(&mc->state_lock);
 		return;
@@ -635,6 +636,7 @@ static void mc_recover_work(struct work_struct *work)
 	mutex_lock(&mc->state_lock);
 	if (mc_failback_switch(mc, f, s))
 		mc_recover_held(s);	/* logs the pages an LU refused */
+	WRITE_ONCE(f->recover_pending, false);	/* "online" from here */
 	mutex_unlock(&mc->state_lock);
 }
 
@@ -660,6 +662,7 @@ static int mc_recover_ctrl(struct mc_target *mc, unsigned int id)
 		r = mc_recover_held(mc_peer(&mc->ctrl[id]));
 	if (!r) {
 		mc_ctrl_set_state(&mc->ctrl[id], MC_CTRL_RECOVERING);
+		WRITE_ONCE(mc->ctrl[id].recover_pending, true);
 		queue_work(system_unbound_wq, &mc->ctrl[id].recover_work);
 		dm_table_event(mc->ti->table);
 	}
@@ -669,7 +672,8 @@ static int mc_recover_ctrl(struct mc_target *mc, unsigned int id)
 
 /*
  * Wait for the failure and recovery asked for before @mc was marked
- * suspended (mc_presuspend()) or before it is torn down.
+ * suspended (mc_presuspend(): a recovery's destage phase then ends at
+ * once) or before it is torn down.
  */
 static void mc_ctrl_ops_wait(struct mc_target *mc)
 {
@@ -677,7 +681,6 @@ static void mc_ctrl_ops_wait(struct mc_target *mc)
 
 	for (i = 0; i < MC_NR_CTRL; i++) {
 		flush_work(&mc->ctrl[i].fail_work);
-		wake_up_all(&mc->ctrl[i].wb_wait);	/* a destage phase */
 		flush_work(&mc->ctrl[i].recover_work);
 	}
 }

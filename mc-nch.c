@@ -62,7 +62,7 @@ enum { MC_MSG_GET, MC_MSG_PUT };
 
 /**
  * struct mc_msg - a request to the peer (mirror_alloc message)
- * @work: runs on the peer's msg_wq
+ * @work: runs on the peer's msg_wq (mirror_alloc message mode only)
  * @from: the requesting controller
  * @op: MC_MSG_GET or MC_MSG_PUT
  * @page: page to release, or the page acquired
@@ -584,10 +584,14 @@ static int mc_nch_init(struct mc_ctrl *c, char **error)
 	INIT_WORK(&c->nch_work, mc_nch_work);
 	c->nch_wq = alloc_workqueue("mc%u_nch", WQ_MEM_RECLAIM | WQ_UNBOUND |
 				    WQ_HIGHPRI, 1, c->id);
-	c->msg_wq = alloc_workqueue("mc%u_msg", WQ_MEM_RECLAIM | WQ_UNBOUND,
-				    0, c->id);
+	/* The peer's requests: only in mirror_alloc message mode. */
+	if (c->mc->opts.mirror_alloc == MC_ALLOC_MESSAGE)
+		c->msg_wq = alloc_workqueue("mc%u_msg",
+					    WQ_MEM_RECLAIM | WQ_UNBOUND, 0,
+					    c->id);
 	atomic_add(!!c->nch_wq + !!c->msg_wq, &mc_live.wqs);
-	if (!c->nch_wq || !c->msg_wq) {
+	if (!c->nch_wq ||
+	    (c->mc->opts.mirror_alloc == MC_ALLOC_MESSAGE && !c->msg_wq)) {
 		*error = "Cannot allocate node-channel work queues";
 		return -ENOMEM;
 	}

@@ -129,6 +129,32 @@ static ssize_t ctrl_show_clean_pages(struct kobject *kobj, char *buf)
 	return ctrl_show_list(kobj, buf, MC_L_CLEAN);
 }
 
+/*
+ * The page counts of one moment, under one hold of the lock (the other
+ * attributes and the status line are each read at their own moment, which
+ * under load do not add up): dirty (under write-back included, relinked
+ * ones in the mirror area too), held, clean, free, backup (mc-move.c),
+ * and of the dirty ones those relinked.
+ */
+static ssize_t ctrl_show_pages(struct kobject *kobj, char *buf)
+{
+	struct mc_ctrl *c = to_ctrl(kobj);
+	u32 n[6] = { 0, 0, 0, c->rw_pages, 0, 0 };
+
+	spin_lock(&c->lock);
+	if (mc_state_up(c->state)) {	/* else no tables: an empty cache */
+		n[0] = __mc_dirty_pages(c);
+		n[1] = mc_list_count(&c->lists, MC_L_HELD);
+		n[2] = mc_list_count(&c->lists, MC_L_CLEAN);
+		n[3] = mc_list_count(&c->lists, MC_L_FREE);
+		n[4] = mc_list_count(&c->lists, MC_L_BACKUP);
+		n[5] = c->relinked_left;
+	}
+	spin_unlock(&c->lock);
+	return sysfs_emit(buf, "dirty %u held %u clean %u free %u backup %u relinked %u\n",
+			  n[0], n[1], n[2], n[3], n[4], n[5]);
+}
+
 static ssize_t ctrl_show_mirror_used(struct kobject *kobj, char *buf)
 {
 	return sysfs_emit(buf, "%u\n", mc_mirror_used(to_ctrl(kobj)));
@@ -274,6 +300,7 @@ MC_ATTR_RO(ctrl, rw_pages);
 MC_ATTR_RO(ctrl, dirty_pages);
 MC_ATTR_RO(ctrl, free_pages);
 MC_ATTR_RO(ctrl, clean_pages);
+MC_ATTR_RO(ctrl, pages);
 MC_ATTR_RO(ctrl, mirror_used);
 MC_ATTR_RO(ctrl, mirror_total);
 MC_ATTR_RO(ctrl, copy_engine);
@@ -288,6 +315,7 @@ static struct attribute *mc_ctrl_attrs[] = {
 	&ctrl_attr_dirty_pages.attr,
 	&ctrl_attr_free_pages.attr,
 	&ctrl_attr_clean_pages.attr,
+	&ctrl_attr_pages.attr,
 	&ctrl_attr_mirror_used.attr,
 	&ctrl_attr_mirror_total.attr,
 	&ctrl_attr_copy_engine.attr,

@@ -550,8 +550,13 @@ static void mc_set_suspended(struct mc_target *mc, bool suspended)
 /* From here on fail and recover are refused; those already asked for end. */
 static void mc_presuspend(struct dm_target *ti)
 {
-	mc_set_suspended(ti->private, true);
-	mc_ctrl_ops_wait(ti->private);
+	struct mc_target *mc = ti->private;
+	unsigned int i;
+
+	mc_set_suspended(mc, true);
+	for (i = 0; i < MC_NR_CTRL; i++)
+		wake_up_all(&mc->ctrl[i].wb_wait);	/* a recovery's destage */
+	mc_ctrl_ops_wait(mc);
 }
 
 static void mc_presuspend_undo(struct dm_target *ti)
@@ -608,7 +613,7 @@ static void mc_resume(struct dm_target *ti)
 
 static struct target_type mc_target_type = {
 	.name = "mirrorcache",
-	.version = {1, 6, 0},
+	.version = {1, 7, 0},
 	.features = DM_TARGET_SINGLETON,	/* one array per mapped device */
 	.module = THIS_MODULE,
 	.ctr = mc_ctr,

@@ -142,6 +142,14 @@ suite() {
 		'^  cache   \[############\.\.\.\.\.\.\.\.\]  64%  64/100 read/write pages in use: 17 dirty, 47 clean, 36 free$' \
 		'^  dirty   \[###\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\]  17%  17/100 pages \(write-back above 19, down to 9\)$' \
 		'^  mirror  \[########\.\.\.\.\.\.\.\.\.\.\.\.\]  44%  17/38 pages in use of its mirror area in ctrl1$'
+	# under load the status line and the single attributes are of
+	# different moments (dirty 25 + clean 47 > 64 in use): ctrlN/pages,
+	# one snapshot, wins
+	run loaded mc0
+	has loaded/one-snapshot \
+		'^  cache   \[############\.\.\.\.\.\.\.\.\]  64%  64/100 read/write pages in use: 20 dirty, 44 clean, 36 free$' \
+		'^  dirty   \[####\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\]  20%  20/100 pages \(write-back above 19, down to 9\)$'
+	run healthy mc0
 	has healthy/ctrl1-bars \
 		'^  cache   \[#########\.\.\.\.\.\.\.\.\.\.\.\]  48%  28/58 ' \
 		'^  mirror  \[######\.\.\.\.\.\.\.\.\.\.\.\.\.\.\]  32%  9/28 pages in use of its mirror area in ctrl0$'
@@ -265,7 +273,7 @@ suite() {
 	unset MC_STATUS_WATCH_COUNT
 }
 
-for fx in healthy failed lu-error failback future takeover; do mktree "$fx"; done
+for fx in healthy loaded failed lu-error failback future takeover; do mktree "$fx"; done
 
 # README.md shows the healthy and failed screens: they must be current
 SH=sh SH_NAME=readme RUNPATH=$PATH

@@ -85,6 +85,15 @@ echo "failover stall $(cat $SYS/failover_stall_us) us, failback stall $(cat $SYS
 # is verified and the controller recovers.  Sets RELINKED to 1 when the
 # failure relinked a page; adds what went wrong to BAD (fio) or RBAD
 # (recovery).
+# pages_add_up <ctrl>: one snapshot of ctrlN/pages under load fits the
+# read/write area: dirty pages outside the mirror area (dirty - relinked),
+# held, clean, free and backup ones
+pages_add_up() {
+	set -- $(cat $SYS/ctrl$1/pages) $(cat $SYS/ctrl$1/rw_pages)
+	[ $(($2 - ${12} + $4 + $6 + $8 + ${10})) -le ${13} ] ||
+		{ echo "ctrl pages: $*"; return 1; }
+}
+
 fio_fail_once() {
 	n=$1 a=$2
 	R0=$(cat $SYS/pages_relinked_total)
@@ -100,6 +109,9 @@ fio_fail_once() {
 	i=0
 	while [ "$(cat $SYS/ctrl$n/dirty_pages)" -lt 32 ] && [ $i -lt 100 ]; do
 		sleep 0.05; i=$((i + 1))
+	done
+	for k in 1 2 3 4 5; do
+		pages_add_up 0 && pages_add_up 1 || PBAD="$PBAD; $(pages_add_up 0; pages_add_up 1)"
 	done
 	d=$(cat $SYS/ctrl$n/dirty_pages)
 	ctrl_do $SYS fail $n || BAD="$BAD; fail refused"
@@ -118,7 +130,7 @@ fio_fail_once() {
 # fio_fail <ctrl>: fio_fail_once until the failure relinked a page, at
 # most three times; every attempt must verify and recover.
 fio_fail() {
-	n=$1 RELINKED=0 BAD="" RBAD=""
+	n=$1 RELINKED=0 BAD="" RBAD="" PBAD=""
 	# Write-back of controller n only above 30 dirty pages, so its dirty
 	# pages reach 32 within the first writes to its LU and stay at 30 or
 	# more even if fio has ended by the failure.  With the default
@@ -136,6 +148,7 @@ fio_fail() {
 	[ $RELINKED = 1 ] && pass "fio_relinked$n" ||
 		fail "fio_relinked$n" "no page relinked in 3 attempts"
 	[ -z "$RBAD" ] && pass "fio_recovered$n" || fail "fio_recovered$n" "$RBAD"
+	[ -z "$PBAD" ] && pass "pages_snapshot_adds_up$n" || fail "pages_snapshot_adds_up$n" "$PBAD"
 	echo $WBL > $SYS/ctrl$n/writeback_low && echo $WBH > $SYS/ctrl$n/writeback_high ||
 		fail "fio_watermarks_back$n" "watermarks refused"
 }
