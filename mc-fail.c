@@ -411,7 +411,8 @@ static int mc_fail_ctrl(struct mc_target *mc, unsigned int id)
 	r = mc_fail_check(mc, id);
 	if (!r) {
 		WRITE_ONCE(mc->ctrl[id].fail_pending, true);
-		queue_work(mc->wq, &mc->ctrl[id].fail_work);
+		/* Not on mc->wq: its rescuer must never wait for state_lock. */
+		queue_work(system_unbound_wq, &mc->ctrl[id].fail_work);
 	}
 	mutex_unlock(&mc->state_lock);
 	return r;

@@ -413,7 +413,7 @@ static void mc_nch_inject_torn(struct mc_ctrl *c, struct mc_nch_req *req)
 
 	memcpy(mc_mirror_addr(c, req->v.cbe[0].mirror),
 	       mc_page_addr(c, req->v.page[0]), PAGE_SIZE / 2);
-	queue_work(c->mc->wq, &c->fail_work);	/* fails @c (mc-fail.c) */
+	queue_work(system_unbound_wq, &c->fail_work);	/* fails @c (mc-fail.c) */
 	while (mc_ctrl_up(c) && time_before(jiffies, end))
 		usleep_range(100, 200);
 	if (mc_ctrl_up(c))
