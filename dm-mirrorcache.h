@@ -21,6 +21,7 @@
 #include <linux/wait.h>
 #include <linux/srcu.h>
 #include <linux/kref.h>
+#include <linux/percpu-refcount.h>
 
 #include <linux/bio.h>
 
@@ -214,7 +215,11 @@ struct mc_stats {
  *	peer's node channel next to each mirror copy
  * @alive_lock: taken for write to fail the controller, for read by the
  *	node channel around the completion mark of a mirror copy
- * @stepping: bio steps running on this controller
+ * @users: held by everything that uses the controller's memory and tables
+ *	while it runs: a bio step, a node-channel request (DMA included), a
+ *	write-back batch, the retry of held pages; killed by a failure, which
+ *	waits for @users_dead (mc_ctrl_users_kill()), revived at recovery
+ * @users_dead: completed when the last user of a killed @users is gone
  * @lock: protects @meta, @hash, @lists, @seq, @parked, @flushes, @wb_*,
  *	@retry_delay
  * @meta: local CBEs of all @nr_pages pages (mirror-area pages are used
@@ -264,7 +269,6 @@ struct mc_stats {
  * @msg_wq: requests of the peer in mirror_alloc message mode (NULL in
  *	table mode)
  * @dma: DMA_MEMCPY channel of the node channel, or NULL for CPU copies
- * @dma_inflight: DMA transfers submitted and not yet called back
  * @fail_pending: a failure was asked for and has not run yet: the
  *	controller shows "failing" (mc-fail.c)
  * @fail_work: runs the failover (a message, sysfs, a torn copy)
@@ -287,7 +291,8 @@ struct mc_ctrl {
 	struct mc_cbe_raw *mirror_cbe;
 
 	rwlock_t alive_lock;
-	atomic_t stepping;
+	struct percpu_ref users;
+	struct completion users_dead;
 	spinlock_t lock;
 	struct mc_pmeta *meta;
 	struct mc_hash hash;
@@ -329,7 +334,6 @@ struct mc_ctrl {
 	struct list_head nch_dma_done;
 	struct workqueue_struct *msg_wq;
 	struct dma_chan *dma;
-	atomic_t dma_inflight;
 	bool fail_pending;
 	bool recover_pending;
 	struct work_struct fail_work;

@@ -280,6 +280,48 @@ static int mc_ctrl_alloc_wq(struct mc_ctrl *c)
  *
  * Return: 0 or a negative errno.
  */
+/* The last user of a failed controller is gone (mc_ctrl_users_kill()). */
+static void mc_ctrl_users_release(struct percpu_ref *ref)
+{
+	complete(&container_of(ref, struct mc_ctrl, users)->users_dead);
+}
+
+/**
+ * mc_ctrl_get - a user of @c's memory and tables begins
+ * @c: the controller
+ *
+ * Users: a bio step, a node-channel request (its DMA included), a
+ * write-back batch, the retry of held pages.  Each ends with mc_ctrl_put().
+ *
+ * Return: false once @c has failed: nothing may start on it.
+ */
+static bool mc_ctrl_get(struct mc_ctrl *c)
+{
+	return percpu_ref_tryget_live(&c->users);
+}
+
+static void mc_ctrl_put(struct mc_ctrl *c)
+{
+	percpu_ref_put(&c->users);
+}
+
+/*
+ * Failed controller @c: no new user starts (mc_ctrl_get() fails), wait for
+ * the last one to end.  The one quiesce of a failure (mc-fail.c).
+ */
+static void mc_ctrl_users_kill(struct mc_ctrl *c)
+{
+	percpu_ref_kill(&c->users);
+	wait_for_completion(&c->users_dead);
+}
+
+/* Recovering controller @c, its users all gone, may have users again. */
+static void mc_ctrl_users_revive(struct mc_ctrl *c)
+{
+	reinit_completion(&c->users_dead);
+	percpu_ref_resurrect(&c->users);
+}
+
 static int mc_ctrl_init(struct mc_ctrl *c, struct mc_target *mc, unsigned int id,
 		 char **error)
 {
@@ -297,6 +339,18 @@ static int mc_ctrl_init(struct mc_ctrl *c, struct mc_target *mc, unsigned int id
 	spin_lock_init(&c->done_lock);
 	bio_list_init(&c->done);
 
+	/*
+	 * Atomic mode: the kill of a failure then takes effect at once
+	 * instead of after an RCU grace period with I/O held (11.7 ms against
+	 * 1.5 ms measured under TCG); a step costs one atomic, as before.
+	 */
+	init_completion(&c->users_dead);
+	if (percpu_ref_init(&c->users, mc_ctrl_users_release,
+			    PERCPU_REF_INIT_ATOMIC | PERCPU_REF_ALLOW_REINIT,
+			    GFP_KERNEL)) {
+		*error = "Cannot allocate controller references";
+		return -ENOMEM;
+	}
 	c->stats = alloc_percpu(struct mc_stats);
 	if (!c->stats || mc_ctrl_alloc_pages(c)) {
 		*error = "Cannot allocate cache memory";
@@ -330,15 +384,15 @@ static const char *mc_state_name(enum mc_ctrl_state state)
 }
 
 /*
- * The state a user sees: "failing" while a failure asked for waits to run,
+ * The state a user sees: "failing" from a failure asked for to its end,
  * "recovering" until a recovery has ended (its LUs back).
  */
 static const char *mc_ctrl_state_name(struct mc_ctrl *c)
 {
 	enum mc_ctrl_state state = READ_ONCE(c->state);
 
-	if (READ_ONCE(c->fail_pending) && mc_state_up(state))
-		return "failing";
+	if (READ_ONCE(c->fail_pending))
+		return "failing";	/* until the survivor serves its LUs */
 	if (READ_ONCE(c->recover_pending))
 		return "recovering";	/* until its LUs are back */
 	return mc_state_name(state);
@@ -415,6 +469,7 @@ static void mc_ctrl_exit(struct mc_ctrl *c)
 	mc_ctrl_free_pages(c);
 	free_percpu(c->stats);
 	c->stats = NULL;
+	percpu_ref_exit(&c->users);
 }
 
 /**

@@ -60,24 +60,18 @@ static void mc_ctrl_scrub(struct mc_ctrl *c)
 }
 
 /*
- * Wait until nothing runs on the failed controller @f but its LU I/O: no
- * bio step, no node-channel copy, no work.  Every step that saw the
- * controller online finishes or parks; later steps bail out at once.
- * Work that took pages before the failure (a write-back batch, the retry
- * of held pages) submits them before this returns, so from here on @f
- * starts no LU I/O; what it started is waited for by mc_fence_work().
+ * Wait until nothing runs on the failed controller @f but its LU I/O: its
+ * users reference dies (mc_ctrl_users_kill()), so every bio step, node-
+ * channel request (DMA included), write-back batch and retry that began
+ * while it was up has ended, and none begins any more; the steps that saw
+ * it up and had not finished parked or bailed out.  A write-back batch
+ * taken before the failure is submitted before this returns, so from here
+ * on @f starts no LU I/O; what it started is waited for by
+ * mc_fence_work().  Then the completions of its LU bios queued so far run.
  */
 static void mc_fence(struct mc_ctrl *f)
 {
-	while (atomic_read(&f->stepping)) {
-		flush_workqueue(f->nch_wq);	/* a step may wait for the pool */
-		usleep_range(100, 200);
-	}
-	flush_workqueue(f->nch_wq);	/* queued copies end, no DMA starts */
-	wait_event(f->wb_wait, !atomic_read(&f->dma_inflight));
-	flush_workqueue(f->nch_wq);	/* DMA completions */
-	flush_delayed_work(&f->retry_work);	/* it finds no held page now */
-	flush_work(&f->wb_work);	/* a batch it took is submitted */
+	mc_ctrl_users_kill(f);
 	flush_work(&f->io_work);
 }
 
@@ -325,7 +319,6 @@ static void mc_failover(struct mc_target *mc, struct mc_ctrl *f)
 
 	/* The failure itself: from here on the memory is gone. */
 	mc_ctrl_set_state(f, MC_CTRL_FAILED);	/* a drain of @f ends */
-	WRITE_ONCE(f->fail_pending, false);
 	mc_fence(f);
 	spin_lock(&f->lock);
 	f->relinked_left = 0;	/* relinked by an instant takeover: gone */
@@ -538,6 +531,7 @@ static void mc_restart(struct mc_ctrl *f, struct mc_ctrl *s)
 	/* The size notification again (claims 2, 10). */
 	mc_ctrl_reset_mmt(f);
 	mc_ctrl_reset_mmt(s);
+	mc_ctrl_users_revive(f);	/* dead since its failure */
 	mc_ctrl_set_state(s, MC_CTRL_ONLINE);
 	mc_ctrl_set_state(f, MC_CTRL_ONLINE);
 }

@@ -1086,7 +1086,11 @@ static void mc_io_step(struct mc_io *io, struct bio *bio)
 	struct mc_ctrl *c = io->c;
 	int r;
 
-	atomic_inc(&c->stepping);
+	if (unlikely(!mc_ctrl_get(c))) {
+		io->redrive = true;	/* failed: the survivor runs it */
+		mc_io_put_ref(io);
+		return;
+	}
 	while (io->done < io->nr && !io->status) {
 		if (unlikely(!mc_ctrl_up(io->c))) {
 			io->redrive = true;	/* failed under us */
@@ -1103,7 +1107,7 @@ static void mc_io_step(struct mc_io *io, struct bio *bio)
 			r = write ? mc_write_pages(io, bio) :
 				    mc_read_page(io, bio);
 		if (r == MC_STEP_PARKED) {
-			atomic_dec(&c->stepping);
+			mc_ctrl_put(c);
 			return;		/* @io may already be re-driven */
 		}
 		if (r == MC_STEP_DONE)
@@ -1112,7 +1116,7 @@ static void mc_io_step(struct mc_io *io, struct bio *bio)
 	if (unlikely(discard) && io->done == io->nr && !io->status &&
 	    !io->redrive)
 		mc_discard_submit(io, bio);
-	atomic_dec(&c->stepping);
+	mc_ctrl_put(c);
 	mc_io_put_ref(io);
 }
 

@@ -289,6 +289,7 @@ static void mc_nch_req_finish(struct mc_ctrl *c, struct mc_nch_req *req)
 	mc_nch_finish(c, req->io, &req->v, req->done);
 	mempool_free(req, &c->mc->nch_pool);
 	atomic_dec(&mc_live.nch_reqs);
+	mc_ctrl_put(c);		/* taken by mc_nch_queue() */
 }
 
 static void mc_nch_dma_unmap(struct mc_ctrl *c, struct mc_nch_req *req,
@@ -306,8 +307,9 @@ static void mc_nch_dma_unmap(struct mc_ctrl *c, struct mc_nch_req *req,
 /*
  * Drop one reference of @req's transfers (a transfer's callback, or the
  * submitter's bias).  The last one hands the request to the node-channel
- * work, which finishes it.  The fence of a failure waits for
- * dma_inflight, so no transfer of a failed controller outlives its fence.
+ * work, which finishes it.  The request is a user of the controller
+ * until then (mc_nch_queue()), so no transfer of a failed controller
+ * outlives its fence.
  */
 static void mc_nch_dma_put(struct mc_nch_req *req)
 {
@@ -319,8 +321,6 @@ static void mc_nch_dma_put(struct mc_nch_req *req)
 	list_add_tail(&req->entry, &c->nch_dma_done);
 	spin_unlock_bh(&c->nch_lock);
 	queue_work(c->nch_wq, &c->nch_work);
-	if (atomic_dec_and_test(&c->dma_inflight))
-		wake_up_all(&c->wb_wait);
 }
 
 /* DMA completion callback (tasklet context): record the result. */
@@ -376,7 +376,6 @@ static bool mc_nch_dma_start(struct mc_ctrl *c, struct mc_nch_req *req)
 		return false;
 	req->dma_failed = false;
 	atomic_set(&req->dma_left, 1);
-	atomic_inc(&c->dma_inflight);
 	for (i = 0; i < req->v.n; i++) {
 		/* Acked at once: a descriptor is never reused or chained. */
 		tx = dmaengine_prep_dma_memcpy(c->dma, req->dst[i], req->src[i],
@@ -490,6 +489,7 @@ static void mc_nch_queue(struct mc_ctrl *c, struct mc_io *io,
 	u32 i;
 
 	atomic_inc(&mc_live.nch_reqs);
+	percpu_ref_get(&c->users);	/* the step's is live: a user to the end */
 	req->io = io;
 	req->c = c;
 	req->done = done;

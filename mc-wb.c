@@ -354,15 +354,19 @@ static void mc_wb_work(struct work_struct *work)
 		queue_work(c->wq, &c->wb_work);	/* retry later */
 		return;
 	}
-	for (;;) {
+	/* Each batch is a user of @c from its collection to its submission. */
+	while (mc_ctrl_get(c)) {
 		spin_lock(&c->lock);
 		what = mc_wb_needed(c);
 		n = what ? mc_wb_collect(c, ents, what) : 0;
 		spin_unlock(&c->lock);
+		if (n) {
+			mc_inject(wb_submit_delay_ms);
+			mc_wb_write_batch(c, ents, n);
+		}
+		mc_ctrl_put(c);
 		if (!n)
 			break;
-		mc_inject(wb_submit_delay_ms);
-		mc_wb_write_batch(c, ents, n);
 	}
 	kfree(ents);
 	wake_up_all(&c->wb_wait);
@@ -389,8 +393,11 @@ static void mc_wb_retry_work(struct work_struct *work)
 	struct mc_ctrl *c = container_of(to_delayed_work(work), struct mc_ctrl,
 					 retry_work);
 
+	if (!mc_ctrl_get(c))
+		return;		/* failed: its held pages went to the survivor */
 	if (mc_lu_retry(c, false))
 		mc_wb_start(c);
+	mc_ctrl_put(c);
 }
 
 /* Set up @c's write-back and retry work; nothing here can fail. */
