@@ -91,7 +91,9 @@ if [ "$DEBUG" = 1 ]; then
 	# sees pgtable_l5_enabled() false and KASAN reports a wild access in
 	# the IRQ handler (seen once in a few dozen boots).  4-level paging
 	# has no such window.
-	EXTRA_APPEND=" kasan_multi_shot no5lvl"
+	# slub_debug=A: the bio slabs may fail under failslab's cache-filter
+	# (_dbg_failslab part 3; their sysfs failslab is read-only)
+	EXTRA_APPEND=" kasan_multi_shot no5lvl slub_debug=A,bio-*"
 else
 	KVER=$(bash scripts/kver.sh) || exit 1
 	KERNEL=/boot/vmlinuz-$KVER

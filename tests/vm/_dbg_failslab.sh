@@ -15,6 +15,14 @@
 # 2. fail_make_request on an LU under a mirrorcache device: one bio fails;
 #    the write, the flush, the read back and the removal must not hang and
 #    the kernel must not complain.
+# 3. failslab on the table's own bio slab while a FUA write goes through to
+#    the LUs from .map (flush_mode destage: one LU bio per page, allocated
+#    in .map, where the bios already submitted wait on current->bio_list):
+#    with every slab allocation of the bio slabs (slub_debug=A,bio-* on the
+#    debug VM's command line) failing in the writer, the
+#    third bio waits for the mempool's reserve of two.  Without the
+#    bio_set's rescuer (BIOSET_NEED_RESCUER) nothing returns them and the
+#    write hangs; with it the write completes and reads back.
 # MC_FAILSLAB_MAX bounds the loads (400), MC_FAILSLAB_STEP the gallop (32),
 # MC_FAILSLAB_TRACE=1 prints every failed load.
 . /tests/lib.sh
@@ -266,4 +274,50 @@ hung $rc && fail fmr_remove "remove timed out" || assert_eq $rc 0 fmr_remove
 # (the harness checks the whole log; this check names part 2's own reports)
 dmesg | awk -v t="$T2" '{ if (substr($0, 2, index($0, "]") - 2) + 0 >= t) print }' |
 	grep -E 'BUG:|WARNING:|Call Trace' > /tmp/bug.out && fail fmr_no_bug "$(head -1 /tmp/bug.out)" || pass fmr_no_bug
+
+# ---- 3. the bio slab fails under write-through from .map ----
+before=$(ls -d /sys/kernel/slab/bio-* 2>/dev/null)
+dmsetup create mc0 --table "$TABLE 2 flush_mode destage" || { fail bs_create "create failed"; finish; }
+BS=
+for s in $(ls -d /sys/kernel/slab/bio-* 2>/dev/null); do
+	echo "$before" | grep -qx "$s" || BS="$BS $s"
+done
+# the slabs of the bio_sets this table brought (dm core's two and the
+# target's own) may fail: the debug VM boots with slub_debug=A,bio-*
+# (their sysfs failslab is read-only); failslab's cache-filter limits the
+# faults to them, its task-filter to the writer
+ok=0
+for b in $BS; do [ "$(cat $b/failslab)" = 1 ] && ok=$((ok + 1)); done
+[ $ok -ge 1 ] && [ $ok = $(echo $BS | wc -w) ] && pass bs_own_slabs ||
+	{ fail bs_own_slabs "bio slabs of the table not marked for failslab (new:$BS; slub_debug=A,bio-* on the command line?)"; finish; }
+echo Y > $FS/cache-filter
+echo Y > $FS/task-filter
+echo N > $FS/ignore-gfp-wait
+echo 100 > $FS/probability
+echo 100000 > $FS/times
+# 16 FUA writes of 64 KiB (O_SYNC, direct) of the pattern 0x5a
+( sh -c 'echo 1 > /proc/self/make-it-fail && exec fio --name=bs --filename=/dev/mapper/mc0 \
+	--rw=write --bs=64k --size=1m --direct=1 --sync=1 --ioengine=psync \
+	--verify=pattern --verify_pattern=0x5a --do_verify=0 --output=/tmp/bs.err'
+  echo $? > /tmp/bs.rc ) &
+i=0
+while [ ! -s /tmp/bs.rc ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+FIRED=$(cat $FS/times)
+echo 0 > $FS/probability
+echo N > $FS/task-filter
+echo N > $FS/cache-filter
+if [ ! -s /tmp/bs.rc ]; then
+	fail bs_write_no_hang "the FUA write still waits after 60 s (bio_set without a rescuer?)"
+	finish
+fi
+pass bs_write_no_hang
+[ "$(cat /tmp/bs.rc)" = 0 ] && pass bs_write_ok || fail bs_write_ok "$(grep -i err /tmp/bs.err | head -2)"
+bytes() { od -An -tx1 -v | tr -s ' \n' '\n\n' | grep . | sort -u; }
+assert_eq "$(dd if=/dev/mapper/mc0 bs=64k count=16 iflag=direct 2>/dev/null | bytes)" 5a bs_read_back
+flushbufs /dev/ram0
+assert_eq "$(dd if=/dev/ram0 bs=64k count=16 2>/dev/null | bytes)" 5a bs_on_lu
+echo 0 > $FS/times
+[ "$FIRED" -lt 100000 ] && pass bs_fault_injected || fail bs_fault_injected "no slab allocation failed"
+timeout 60 dmsetup remove mc0
+assert_eq $? 0 bs_remove
 finish
