@@ -149,6 +149,10 @@ suite() {
 	has loaded/one-snapshot \
 		'^  cache   \[############\.\.\.\.\.\.\.\.\]  64%  64/100 read/write pages in use: 20 dirty, 44 clean, 36 free$' \
 		'^  dirty   \[####\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\.\]  20%  20/100 pages \(write-back above 19, down to 9\)$'
+	# a failure asked for and not yet run (fail is asynchronous)
+	run failing mc0
+	has failing/state '^Controller 0: failing \(failure under way; ctrl1 takes over its LUs\), copy engine cpu$' \
+		'^Controller 1: online, copy engine cpu$' '^  ctrl0 failing$'
 	run healthy mc0
 	has healthy/ctrl1-bars \
 		'^  cache   \[#########\.\.\.\.\.\.\.\.\.\.\.\]  48%  28/58 ' \
@@ -273,7 +277,7 @@ suite() {
 	unset MC_STATUS_WATCH_COUNT
 }
 
-for fx in healthy loaded failed lu-error failback future takeover; do mktree "$fx"; done
+for fx in healthy loaded failing failed lu-error failback future takeover; do mktree "$fx"; done
 
 # README.md shows the healthy and failed screens: they must be current
 SH=sh SH_NAME=readme RUNPATH=$PATH
