@@ -105,6 +105,22 @@ enum mc_ctrl_state {
 	MC_CTRL_NR_STATES
 };
 
+/*
+ * What a parked bio waits for (struct mc_io->wait, mc_ctrl->parked_nr):
+ * the event that ends each wait re-drives the controller's parked bios
+ * from its I/O work (mc-io.c).
+ */
+enum mc_wait {
+	MC_WAIT_FILL,		/* a page fills from the LU: its fill completes */
+	MC_WAIT_PAGE,		/* a page is busy (a mirror copy, write-back, a
+				 * reader): that ends */
+	MC_WAIT_FREE,		/* no free or clean page: write-back cleans one */
+	MC_WAIT_MIRROR,		/* the mirror area is full: a mirror page is
+				 * released */
+	MC_WAIT_DISCARD,	/* a discard fences the page: its LU completes it */
+	MC_WAIT_NR
+};
+
 struct mc_target;
 
 /**
@@ -217,10 +233,12 @@ struct mc_stats {
  *	node channel around the completion mark of a mirror copy
  * @users: held by everything that uses the controller's memory and tables
  *	while it runs: a bio step, a node-channel request (DMA included), a
- *	write-back batch, the retry of held pages; killed by a failure, which
+ *	write-back batch, the retry of held pages, the drop of a backup page
+ *	after an instant takeover (pulling), a port's read of the mirror
+ *	copies; killed by a failure, which
  *	waits for @users_dead (mc_ctrl_users_kill()), revived at recovery
  * @users_dead: completed when the last user of a killed @users is gone
- * @lock: protects @meta, @hash, @lists, @seq, @parked, @flushes, @wb_*,
+ * @lock: protects @meta, @hash, @lists, @seq, @parked*, @flushes, @wb_*,
  *	@retry_delay
  * @meta: local CBEs of all @nr_pages pages (mirror-area pages are used
  *	only when relinked after the peer failed)
@@ -228,6 +246,7 @@ struct mc_stats {
  * @lists: free list, clean LRU, dirty list
  * @seq: last write sequence number handed out
  * @parked: bios waiting for a page, a mirror page or a fill
+ * @parked_nr: of @parked, how many wait for each enum mc_wait
  * @flushes: bios waiting for write-back up to their sequence number, in
  *	arrival order
  * @fl_dirty: per LU, the dirty pages (held and under write-back included)
@@ -299,6 +318,7 @@ struct mc_ctrl {
 	struct mc_lists lists;
 	u64 seq;
 	struct bio_list parked;
+	u32 parked_nr[MC_WAIT_NR];
 	struct bio_list flushes;
 	u32 fl_dirty[MC_MAX_LUNS];
 	u32 fl_attr[MC_MAX_LUNS];
@@ -374,6 +394,7 @@ struct mc_ctrl {
  * @nomirror: the write found the mirror area full while pages an LU
  *	refused pin it: it goes write-through without a mirror copy instead
  *	of waiting for a release that may never come (mc_write_get_mirror())
+ * @wait: enum mc_wait of the last time the bio parked
  */
 struct mc_io {
 	struct mc_ctrl *c;
@@ -392,6 +413,7 @@ struct mc_io {
 	bool wt;
 	bool fua;
 	bool nomirror;
+	u8 wait;
 };
 
 /**

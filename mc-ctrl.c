@@ -280,6 +280,35 @@ static int mc_ctrl_alloc_wq(struct mc_ctrl *c)
  *
  * Return: 0 or a negative errno.
  */
+/**
+ * mc_ctrl_park - @bio waits on @c for the event @why names
+ * @c: the controller; c->lock held, in the section that saw the obstacle
+ * @bio: a mapped bio (struct mc_io)
+ * @why: enum mc_wait
+ *
+ * Every event that can end a wait re-drives all parked bios of @c (its
+ * I/O work, mc-io.c), so a bio never waits for an event that has passed.
+ */
+static void mc_ctrl_park(struct mc_ctrl *c, struct bio *bio, enum mc_wait why)
+{
+	mc_io_of(bio)->wait = why;
+	c->parked_nr[why]++;
+	bio_list_add(&c->parked, bio);
+}
+
+/* Take every parked bio of @c (to re-drive it, or to hand it over). */
+static struct bio_list mc_ctrl_unpark_all(struct mc_ctrl *c)
+{
+	struct bio_list parked;
+
+	spin_lock(&c->lock);
+	parked = c->parked;
+	bio_list_init(&c->parked);
+	memset(c->parked_nr, 0, sizeof(c->parked_nr));
+	spin_unlock(&c->lock);
+	return parked;
+}
+
 /* The last user of a failed controller is gone (mc_ctrl_users_kill()). */
 static void mc_ctrl_users_release(struct percpu_ref *ref)
 {
@@ -291,7 +320,9 @@ static void mc_ctrl_users_release(struct percpu_ref *ref)
  * @c: the controller
  *
  * Users: a bio step, a node-channel request (its DMA included), a
- * write-back batch, the retry of held pages.  Each ends with mc_ctrl_put().
+ * write-back batch, the retry of held pages, the drop of a backup page
+ * (pulling, mc-wb.c), a port's read of mirror copies (mc-port.c).  Each
+ * ends with mc_ctrl_put().  Never sleeps.
  *
  * Return: false once @c has failed: nothing may start on it.
  */

@@ -147,10 +147,9 @@ static void mc_take_bios(struct mc_target *mc, struct mc_ctrl *f)
 	struct bio_list parked, flushes;
 	struct bio *bio;
 
+	parked = mc_ctrl_unpark_all(f);
 	spin_lock(&f->lock);
-	parked = f->parked;
 	flushes = f->flushes;
-	bio_list_init(&f->parked);
 	bio_list_init(&f->flushes);
 	spin_unlock(&f->lock);
 	while ((bio = bio_list_pop(&parked))) {

@@ -89,12 +89,6 @@ static void mc_kick(struct mc_ctrl *c)
 	queue_work(c->wq, &c->io_work);
 }
 
-/* Park @bio; called under c->lock, in the section that saw the obstacle. */
-static void mc_park(struct mc_ctrl *c, struct bio *bio)
-{
-	bio_list_add(&c->parked, bio);
-}
-
 /**
  * mc_alloc_page - take a read/write page: a free one, else evict the LRU
  * @c: the controller; c->lock held
@@ -277,12 +271,19 @@ static int mc_read_page(struct mc_io *io, struct bio *bio)
 	u64 index = io->first + io->done;
 	u32 pages[MC_FILL_MAX], n, p;
 	struct mc_pmeta *m;
+	enum mc_wait why;
 
 	spin_lock(&c->lock);
 	p = mc_hash_lookup(&c->hash, mc_hash_key(io->lun->id, index));
 	if (p == MC_HASH_NIL) {
 		n = mc_fill_alloc(io, pages);	/* 0 inside a discard */
-		mc_park(c, bio);
+		if (n)
+			why = MC_WAIT_FILL;
+		else if (mc_discarding(c, io->lun->id, index))
+			why = MC_WAIT_DISCARD;
+		else
+			why = MC_WAIT_FREE;
+		mc_ctrl_park(c, bio, why);
 		spin_unlock(&c->lock);
 		if (n) {
 			mc_stat_add(c, read_misses, n);
@@ -294,7 +295,7 @@ static int mc_read_page(struct mc_io *io, struct bio *bio)
 	}
 	m = &c->meta[p];
 	if (m->flags & MC_PF_FILLING) {
-		mc_park(c, bio);
+		mc_ctrl_park(c, bio, MC_WAIT_FILL);
 		spin_unlock(&c->lock);
 		return MC_STEP_PARKED;
 	}
@@ -423,16 +424,22 @@ static u32 __mc_write_take(struct mc_io *io, u64 index, u32 *spare, u32 *old,
 	bool mirror = !mc_ctrl_solo(c) && !io->nomirror;
 
 	*hit = p != MC_HASH_NIL;
-	if (*hit && ((c->meta[p].flags & (MC_PF_FILLING | MC_PF_WB | MC_PF_GONE)) ||
+	io->wait = MC_WAIT_FILL;
+	if (*hit && (c->meta[p].flags & MC_PF_FILLING))
+		return MC_LIST_NIL;
+	io->wait = MC_WAIT_PAGE;
+	if (*hit && ((c->meta[p].flags & (MC_PF_WB | MC_PF_GONE)) ||
 		     c->meta[p].busy))
 		return MC_LIST_NIL;
 	/* Without a mirror a page with one waits until write-back cleans it. */
 	if (unlikely(io->nomirror) && *hit &&
 	    c->meta[p].mirror != MC_CBE_NO_MIRROR && !mc_ctrl_solo(c))
 		return MC_LIST_NIL;
+	io->wait = MC_WAIT_DISCARD;
 	if (unlikely(mc_discarding(c, io->lun->id, index)))
 		return MC_LIST_NIL;	/* the LU may not have the discard yet */
 	if (!*hit) {
+		io->wait = MC_WAIT_FREE;
 		p = mc_alloc_page(c);
 		if (p == MC_LIST_NIL)
 			return MC_LIST_NIL;
@@ -454,14 +461,17 @@ static u32 __mc_write_take(struct mc_io *io, u64 index, u32 *spare, u32 *old,
 	return p;
 }
 
-/* __mc_write_take() of the write's next page; parks the bio on MC_LIST_NIL. */
+/*
+ * __mc_write_take() of the write's next page; parks the bio on MC_LIST_NIL
+ * for what __mc_write_take() put in io->wait.
+ */
 static u32 mc_write_take(struct mc_io *io, struct bio *bio, u32 *spare,
 			 u32 *old, bool *hit)
 {
 	u32 p = __mc_write_take(io, io->first + io->done, spare, old, hit);
 
 	if (p == MC_LIST_NIL)
-		mc_park(io->c, bio);
+		mc_ctrl_park(io->c, bio, io->wait);
 	return p;
 }
 
@@ -497,7 +507,7 @@ static bool mc_write_get_mirror(struct mc_ctrl *c, struct bio *bio, u32 *spare)
 		io->wt = true;
 		return true;	/* *spare stays MMT_NIL */
 	}
-	mc_park(c, bio);
+	mc_ctrl_park(c, bio, MC_WAIT_MIRROR);
 	return false;
 }
 
@@ -751,7 +761,8 @@ static int mc_discard_step(struct mc_io *io, struct bio *bio)
 		m = &c->meta[p];
 		if ((m->flags & (MC_PF_FILLING | MC_PF_WB)) || m->busy ||
 		    m->readers) {
-			mc_park(c, bio);
+			mc_ctrl_park(c, bio, m->flags & MC_PF_FILLING ?
+				     MC_WAIT_FILL : MC_WAIT_PAGE);
 			r = MC_STEP_PARKED;
 			break;
 		}
@@ -1179,10 +1190,7 @@ static void mc_io_work(struct work_struct *work)
 
 	if (!mc_ctrl_up(c))
 		return;		/* the failover takes the parked bios */
-	spin_lock(&c->lock);
-	parked = c->parked;
-	bio_list_init(&c->parked);
-	spin_unlock(&c->lock);
+	parked = mc_ctrl_unpark_all(c);
 	while ((bio = bio_list_pop(&parked)))
 		mc_io_step(mc_io_of(bio), bio);
 

@@ -184,6 +184,7 @@ static int mcp_read_local(struct mc_port *p, struct mc_target *mc,
 			  struct mc_lun *lun, sector_t sector, struct bio *bio)
 {
 	struct mc_ctrl *o = &mc->ctrl[READ_ONCE(lun->owner)];
+	struct mc_ctrl *c = &mc->ctrl[p->ctrl];
 	u64 first = (sector - lun->start) / MC_PAGE_SECTORS;
 	u32 i, nr = bio_sectors(bio) / MC_PAGE_SECTORS, kinds = 0;
 	struct bvec_iter iter = bio->bi_iter;
@@ -191,11 +192,15 @@ static int mcp_read_local(struct mc_port *p, struct mc_target *mc,
 	if ((sector | bio_sectors(bio)) & (MC_PAGE_SECTORS - 1))
 		return mcp_forward(p, bio, MCP_FORWARD);	/* the device
 								 * refuses it */
+	/* The mirror copies are in @c's memory: a user of it meanwhile. */
+	if (!mc_ctrl_get(c))
+		return mcp_end_now(bio, BLK_STS_TRANSPORT, &p->path_errors);
 	for (i = 0; i < nr; i++) {
 		kinds |= BIT(mc_peer_read(o, lun, first + i, bio, &iter));
 		if (kinds & BIT(MC_PR_OWNER))
 			break;
 	}
+	mc_ctrl_put(c);
 	if (kinds == BIT(MC_PR_LU)) {
 		/* The table waits for it before it suspends (mc_port_reads). */
 		*mcp_route_of(bio) = MCP_LU;
@@ -209,7 +214,7 @@ static int mcp_read_local(struct mc_port *p, struct mc_target *mc,
 	if (kinds != BIT(MC_PR_MIRROR))
 		return mcp_forward(p, bio, MCP_FORWARD);	/* partial copies
 								 * are overwritten */
-	if (!mc_ctrl_alive(&mc->ctrl[p->ctrl]))	/* the copies may hold poison */
+	if (!mc_ctrl_alive(c))	/* failed since: a path error all the same */
 		return mcp_end_now(bio, BLK_STS_TRANSPORT, &p->path_errors);
 	atomic64_inc(&p->mirror_reads);
 	return mcp_end_now(bio, BLK_STS_OK, &p->local_reads);

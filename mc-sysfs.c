@@ -155,6 +155,23 @@ static ssize_t ctrl_show_pages(struct kobject *kobj, char *buf)
 			  n[0], n[1], n[2], n[3], n[4], n[5]);
 }
 
+/*
+ * "fill F page P free N mirror M discard D": the bios parked on the
+ * controller, by what each waits for (enum mc_wait).
+ */
+static ssize_t ctrl_show_parked(struct kobject *kobj, char *buf)
+{
+	struct mc_ctrl *c = to_ctrl(kobj);
+	u32 n[MC_WAIT_NR];
+
+	spin_lock(&c->lock);
+	memcpy(n, c->parked_nr, sizeof(n));
+	spin_unlock(&c->lock);
+	return sysfs_emit(buf, "fill %u page %u free %u mirror %u discard %u\n",
+			  n[MC_WAIT_FILL], n[MC_WAIT_PAGE], n[MC_WAIT_FREE],
+			  n[MC_WAIT_MIRROR], n[MC_WAIT_DISCARD]);
+}
+
 static ssize_t ctrl_show_mirror_used(struct kobject *kobj, char *buf)
 {
 	return sysfs_emit(buf, "%u\n", mc_mirror_used(to_ctrl(kobj)));
@@ -279,6 +296,41 @@ static ssize_t ctrl_store_recover(struct kobject *kobj, const char *buf,
 	return r ? r : len;
 }
 
+/*
+ * Write-back's own state, to tell why it does (not) run: "active A
+ * inflight I lu_bios L drain D retry R quiet Q stopped S draining T busy B
+ * users live|dead".  busy: dirty pages on the dirty list whose mirror copy
+ * is in flight (write-back skips them); stopped and draining: LUs in
+ * wb_lu_stop and wb_lu_drain.
+ */
+static ssize_t ctrl_show_writeback(struct kobject *kobj, char *buf)
+{
+	struct mc_ctrl *c = to_ctrl(kobj);
+	u32 busy = 0, inflight = 0, drain = 0, retry = 0, stop = 0, lus = 0;
+	u32 p, left;
+	bool active = false, quiet = false;
+
+	spin_lock(&c->lock);
+	if (mc_state_up(c->state)) {
+		left = mc_list_count(&c->lists, MC_L_DIRTY);
+		for (p = mc_list_first(&c->lists, MC_L_DIRTY); left--;
+		     p = mc_list_next(&c->lists, p))
+			busy += !!c->meta[p].busy;
+	}
+	active = c->wb_active;
+	quiet = c->wb_quiet;
+	inflight = c->wb_inflight;
+	drain = c->wb_drain;
+	retry = c->wb_retry;
+	stop = bitmap_weight(c->wb_lu_stop, MC_MAX_LUNS);
+	lus = bitmap_weight(c->wb_lu_drain, MC_MAX_LUNS);
+	spin_unlock(&c->lock);
+	return sysfs_emit(buf, "active %d inflight %u lu_bios %d drain %u retry %u quiet %d stopped %u draining %u busy %u users %s\n",
+			  active, inflight, atomic_read(&c->lu_inflight), drain,
+			  retry, quiet, stop, lus, busy,
+			  percpu_ref_is_dying(&c->users) ? "dead" : "live");
+}
+
 static ssize_t ctrl_show_relinked_left(struct kobject *kobj, char *buf)
 {
 	return sysfs_emit(buf, "%u\n", READ_ONCE(to_ctrl(kobj)->relinked_left));
@@ -301,6 +353,8 @@ MC_ATTR_RO(ctrl, dirty_pages);
 MC_ATTR_RO(ctrl, free_pages);
 MC_ATTR_RO(ctrl, clean_pages);
 MC_ATTR_RO(ctrl, pages);
+MC_ATTR_RO(ctrl, parked);
+MC_ATTR_RO(ctrl, writeback);
 MC_ATTR_RO(ctrl, mirror_used);
 MC_ATTR_RO(ctrl, mirror_total);
 MC_ATTR_RO(ctrl, copy_engine);
@@ -316,6 +370,8 @@ static struct attribute *mc_ctrl_attrs[] = {
 	&ctrl_attr_free_pages.attr,
 	&ctrl_attr_clean_pages.attr,
 	&ctrl_attr_pages.attr,
+	&ctrl_attr_parked.attr,
+	&ctrl_attr_writeback.attr,
 	&ctrl_attr_mirror_used.attr,
 	&ctrl_attr_mirror_total.attr,
 	&ctrl_attr_copy_engine.attr,

@@ -499,7 +499,8 @@ static u32 mc_wb_page_done(struct mc_ctrl *c, u32 p, bool ok, bool *relinked)
  *
  * Releases the backup's mirror page (the slot the new owner relinked) into
  * @o's mirror management table.  Nothing when @o keeps no backup of the
- * page (a page relinked by a failover, or @o failed).
+ * page (a page relinked by a failover, or @o failed).  A user of @o
+ * (mc_ctrl_get()): a failure of @o waits for it before it scrubs.
  */
 static void mc_pull_drop(struct mc_ctrl *o, unsigned int lun, u64 index)
 {
@@ -507,6 +508,8 @@ static void mc_pull_drop(struct mc_ctrl *o, unsigned int lun, u64 index)
 	struct mc_pmeta *m;
 	bool last = false;
 
+	if (!mc_ctrl_get(o))
+		return;		/* failed: its backups are gone */
 	spin_lock(&o->lock);
 	if (!mc_state_up(o->state))
 		goto out;
@@ -526,6 +529,7 @@ out:
 		mc_mirror_put(o, mirror);
 	if (last)
 		wake_up_all(&o->wb_wait);
+	mc_ctrl_put(o);
 }
 
 /**

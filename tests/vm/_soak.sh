@@ -36,12 +36,14 @@ lu_fast() { lu_table $1 "0 $S0 linear /dev/ram$1 0"; }
 # move <k>: LU k to the other controller and back, under the load
 move() {
 	m=$([ $(rnd 2) = 0 ] && echo destage || echo instant)
+	echo "recovered ctrl$n, slow LU $sl, takeover of LU $1 ($m)" > /tmp/step
 	dmsetup message mc0 0 takeover $1 $(( $(cat $SYS/lun$1/owner) ^ 1 )) $m ||
 		{ echo "soak: cycle $i: takeover $1 $m refused"; errors=$((errors + 1)); return; }
 	t=600
 	while ! grep -q '^idle' $SYS/lun$1/phase && [ $t -gt 0 ]; do sleep 0.1; t=$((t - 1)); done
 	[ $t -gt 0 ] || { echo "soak: cycle $i: takeover $1 $m still $(cat $SYS/lun$1/phase)"; errors=$((errors + 1)); }
 	moves=$((moves + 1))
+	echo "recovered ctrl$n, slow LU $sl, return of LU $1 ($m)" > /tmp/step
 	dmsetup message mc0 0 return $1 2>/dev/null || return 0
 	t=600
 	while ! grep -q '^idle' $SYS/lun$1/phase && [ $t -gt 0 ]; do sleep 0.1; t=$((t - 1)); done
@@ -74,8 +76,72 @@ fio_end() {
 	BAD=$(grep -c 'verify' /tmp/s.err)
 }
 
+# watchdog: a cycle that runs for more than 180 s is reported once, with
+# what every parked bio waits for and where fio and the script sleep
+dump_stuck() {
+	echo "soak: cycle $(cat /tmp/cycle) stuck ($(cat /tmp/step)); state:"
+	for f in ctrl0/state ctrl1/state ctrl0/parked ctrl1/parked ctrl0/pages \
+		ctrl0/writeback ctrl1/writeback \
+		ctrl1/pages ctrl0/mirror_used ctrl1/mirror_used failback \
+		lun0/phase lun1/phase lun0/owner lun1/owner lun0/held_pages \
+		lun1/held_pages; do
+		echo "soak-dump: $f: $(cat $SYS/$f 2>&1)"
+	done
+	echo "soak-dump: status: $(dmsetup status mc0 2>&1)"
+	dmsetup info -c 2>&1 | sed 's/^/soak-dump: /'
+	dmsetup table 2>&1 | sed 's/^/soak-dump: /'
+	dmsetup status 2>&1 | sed 's/^/soak-dump: status /'
+	for b in /sys/block/dm-*; do echo "soak-dump: $b inflight $(cat $b/inflight)"; done
+	for w in 5 10; do sleep $w; echo "soak-dump: +${w}s: $(dmsetup status lu0) | $(dmsetup status lu1) | $(cat $SYS/ctrl0/writeback) | $(cat $SYS/ctrl1/writeback)"; done
+	# A dm-delay table that has held the same bios for 20 s (many times
+	# its delay) is stuck, not slow (seen: 16 writes held for minutes
+	# while new writes to it pass): suspend and resume it, which sends
+	# its held bios on, and count it.
+	for k in 0 1; do
+		o1=$(dmsetup status lu$k | awk '$3 == "delay" { print $5 }')
+		[ -n "$o1" ] && [ "$o1" != 0 ] || continue
+		sleep 20
+		o2=$(dmsetup status lu$k | awk '{ print $5 }')
+		[ "$o1" = "$o2" ] || continue
+		echo "soak-dump: lu$k: dm-delay holds $o2 writes for 20 s: suspend and resume it"
+		echo "soak-dump: lu$k: suspend: $(dmsetup -v suspend lu$k 2>&1 | tr '\n' ' ') rc $? : $(dmsetup info -c --noheadings lu$k) $(dmsetup status lu$k)"
+		echo "soak-dump: lu$k: resume: $(dmsetup -v resume lu$k 2>&1 | tr '\n' ' ')"
+		echo x >> /tmp/delay_stalls
+		sleep 5
+		echo "soak-dump: lu$k after: $(dmsetup status lu$k) | $(cat $SYS/ctrl0/writeback) | $(cat $SYS/ctrl1/writeback)"
+	done
+	echo 8 > /proc/sys/kernel/printk
+	echo w > /proc/sysrq-trigger
+	echo l > /proc/sysrq-trigger
+	sleep 1
+	echo l > /proc/sysrq-trigger
+	for d in /proc/[0-9]*; do
+		case "$(cat $d/comm 2>/dev/null)" in kworker*)
+			st=$(awk '{ print $3 }' $d/stat)
+			[ "$st" = R ] || grep -q "delay\|dm_\|mc_" $d/stack 2>/dev/null || continue
+			echo "soak-dump: $(cat $d/comm) $st"
+			sed 's/^/soak-dump:   /' $d/stack | head -14 ;;
+		esac
+	done
+	echo 4 > /proc/sys/kernel/printk
+}
+watchdog() {
+	last="" since=0 told=""
+	while sleep 10; do
+		c=$(cat /tmp/cycle 2>/dev/null)
+		[ "$c" = "$last" ] || { last=$c since=0 told=""; continue; }
+		since=$((since + 10))
+		[ $since -ge 180 ] && [ -z "$told" ] && { dump_stuck; told=1; }
+	done
+}
+echo 0 > /tmp/cycle
+watchdog &
+WDPID=$!
+
 done_cycles=0 errors=0 lost=0 fo_max=0 fb_max=0 kfo_max=0 kfb_max=0 moves=0 slow=0
 for i in $(seq 1 $CYCLES); do
+	t0=$(date +%s)
+	echo $i > /tmp/cycle
 	n=$(rnd 2)
 	sl=-1
 	if [ $(rnd 3) = 0 ]; then
@@ -84,6 +150,7 @@ for i in $(seq 1 $CYCLES); do
 	fi
 	fio_bg $((i * 2))
 	usleep $(( $(rnd 1500) * 1000 ))
+	echo "fail ctrl$n, slow LU $sl" > /tmp/step
 	ctrl_do $SYS fail $n || { echo "soak: cycle $i: fail $n refused"; errors=$((errors + 1)); }
 	fio_end
 	[ $RC = 0 ] || { errors=$((errors + 1)); echo "soak: cycle $i: fio failed: $(head -3 /tmp/s.err)"; }
@@ -92,22 +159,27 @@ for i in $(seq 1 $CYCLES); do
 
 	fio_bg $((i * 2 + 1))
 	usleep $(( $(rnd 1500) * 1000 ))
+	echo "recover ctrl$n, slow LU $sl" > /tmp/step
 	ctrl_do $SYS recover $n || { echo "soak: cycle $i: recover $n refused"; errors=$((errors + 1)); }
 	[ $(rnd 2) = 0 ] && move $(rnd 2)
+	echo "$(cat /tmp/step), fio" > /tmp/step
 	fio_end
 	[ $sl -ge 0 ] && lu_fast $sl
 	[ $RC = 0 ] || { errors=$((errors + 1)); echo "soak: cycle $i: fio failed: $(head -3 /tmp/s.err)"; }
 	lost=$((lost + BAD)); fb_max=$(max $fb_max $LAT)
 	kfb_max=$(max $kfb_max $(cat $SYS/failback_stall_us))
 	done_cycles=$i
-	[ $((i % 10)) = 0 ] && echo "soak: $i cycles, fio errors $errors, verify errors $lost"
+	echo "soak: cycle $i: fail/recover ctrl$n, slow LU $sl, $(( $(date +%s) - t0 )) s, fio errors $errors, verify errors $lost"
 done
+
+kill $WDPID 2>/dev/null
 
 # The hot region, as the racing writers left it: the device, and the LU
 # after a flush, must agree block by block.
 dd if=/dev/mapper/mc0 of=/tmp/hot1 bs=4096 skip=$(((S0 * 512 - HOT) / 4096)) count=$((HOT / 4096)) iflag=direct 2>/dev/null
 dmsetup message mc0 0 flush
-blockdev --flushbufs /dev/mapper/lu0 /dev/ram0
+blockdev --flushbufs /dev/mapper/lu0
+blockdev --flushbufs /dev/ram0
 dd if=/dev/ram0 of=/tmp/hot2 bs=4096 skip=$(((S0 * 512 - HOT) / 4096)) count=$((HOT / 4096)) 2>/dev/null
 hot_ok=1
 cmp -s /tmp/hot1 /tmp/hot2 || { hot_ok=0; errors=$((errors + 1)); }
@@ -117,7 +189,7 @@ fio --name=final --filename=/dev/mapper/mc0 --rw=write --bs=64k --size=$((L * 51
 	--direct=1 --ioengine=libaio --iodepth=8 --verify=crc32c --do_verify=1 \
 	--verify_fatal=0 > /tmp/final.out 2> /tmp/final.err || errors=$((errors + 1))
 lost=$((lost + $(grep -c verify /tmp/final.err)))
-echo "SOAK cycles=$done_cycles slow_lu_cycles=$slow takeovers=$moves hot_region_consistent=$hot_ok relinked=$(cat $SYS/pages_relinked_total) failovers=$(cat $SYS/failovers) failbacks=$(cat $SYS/failbacks) fio_errors=$errors lost_or_corrupt_blocks=$lost max_fio_latency_across_failover_ms=$((fo_max / 1000)) max_fio_latency_across_failback_ms=$((fb_max / 1000)) max_kernel_failover_hold_us=$kfo_max max_kernel_failback_hold_us=$kfb_max"
+echo "SOAK cycles=$done_cycles slow_lu_cycles=$slow takeovers=$moves hot_region_consistent=$hot_ok relinked=$(cat $SYS/pages_relinked_total) failovers=$(cat $SYS/failovers) failbacks=$(cat $SYS/failbacks) fio_errors=$errors lost_or_corrupt_blocks=$lost max_fio_latency_across_failover_ms=$((fo_max / 1000)) max_fio_latency_across_failback_ms=$((fb_max / 1000)) max_kernel_failover_hold_us=$kfo_max max_kernel_failback_hold_us=$kfb_max dm_delay_stalls=$(cat /tmp/delay_stalls 2>/dev/null | wc -l)"
 dmsetup remove mc0
 dmsetup remove lu0; dmsetup remove lu1
 [ $errors = 0 ] && [ $lost = 0 ]

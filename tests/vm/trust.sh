@@ -47,7 +47,10 @@
 # as. fail and recover start their work and return: a recovery whose
 #     destage waits for a slow LU shows "recovering" when the message
 #     returns (it returned seconds later, online), refuses nothing it
-#     should not, and a suspend meanwhile waits for it to end.
+#     should not, and a suspend meanwhile waits for it to end;
+# pk. every parked bio names what it waits for (ctrlN/parked): a write
+#     for a mirror page, two reads for one fill; each is woken by its
+#     event and the counts go back to zero (new: there was no such file).
 . /tests/lib.sh
 
 DBG=/sys/kernel/debug/dm-mirrorcache
@@ -115,7 +118,7 @@ bg_write() {
 }
 
 # MC_TRUST_PARTS: the parts to run, comma-separated (default: all), e.g. 2,6
-PARTS=$(echo "${MC_TRUST_PARTS:-5,1,2,4,3,6,7,9,10,11,12,wt,rt,as}" | tr , ' ')
+PARTS=$(echo "${MC_TRUST_PARTS:-5,1,2,4,3,6,7,9,10,11,12,wt,rt,as,pk}" | tr , ' ')
 
 # ---- 5. two mirrorcache targets in one table ----
 part_5() {
@@ -487,6 +490,36 @@ part_as() {
 	cmp -s /tmp/as /tmp/asr && pass as_data || fail as_data
 	lu_set lu0 "$(linear 0)"
 	teardown as
+}
+
+# ---- pk. every parked bio says what it waits for ----
+part_pk() {
+	NONE="fill 0 page 0 free 0 mirror 0 discard 0"
+	full_mirror 128 pk
+	assert_eq "$(cat $SYS/ctrl0/parked)" "$NONE" pk_nothing_parked
+	# LU0 slow: the destage that the parked write starts takes 3 s
+	lu_set lu0 "$(slow 0 3000)" || fail pk_slow0
+	bg_write $MT 1 /tmp/pk.rc		# LU0: the mirror area is full
+	wait_for 2 grep -q "mirror 1 " $SYS/ctrl0/parked && pass pk_mirror_named ||
+		fail pk_mirror_named "$(cat $SYS/ctrl0/parked)"
+	wait_for 60 test -s /tmp/pk.rc
+	assert_eq "$(cat /tmp/pk.rc 2>/dev/null || echo hung)" 0 pk_mirror_wait_woken
+	assert_eq "$(cat $SYS/ctrl0/parked)" "$NONE" pk_mirror_unparked
+	lu_set lu0 "$(linear 0)"
+	# two reads of one block of LU1 (ctrl1) while its fill takes 3 s
+	lu_set lu1 "0 $S delay /dev/ram1 0 3000 /dev/ram1 0 0" || fail pk_slow
+	for k in 1 2; do
+		( dd if=/dev/mapper/mc0 of=/tmp/pkr$k bs=4096 skip=$((P + 5)) count=1 \
+			iflag=direct 2>/dev/null; echo $? > /tmp/pkr$k.rc ) &
+	done
+	wait_for 3 grep -q "^fill 2 " $SYS/ctrl1/parked && pass pk_fill_named ||
+		fail pk_fill_named "$(cat $SYS/ctrl1/parked)"
+	wait_for 30 sh -c "test -s /tmp/pkr1.rc && test -s /tmp/pkr2.rc"
+	assert_eq "$(cat /tmp/pkr1.rc /tmp/pkr2.rc 2>/dev/null | tr -d '\n')" 00 pk_fill_wait_woken
+	cmp -s /tmp/pkr1 /tmp/pkr2 && pass pk_reads_agree || fail pk_reads_agree
+	assert_eq "$(cat $SYS/ctrl1/parked)" "$NONE" pk_fill_unparked
+	lu_set lu1 "$(linear 1)"
+	teardown pk
 }
 
 for p in $PARTS; do part_$p; done
