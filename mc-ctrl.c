@@ -268,19 +268,6 @@ static int mc_ctrl_alloc_wq(struct mc_ctrl *c)
 }
 
 /**
- * mc_ctrl_init - bring up controller @id with its cache memory
- * @c: the controller
- * @mc: its target
- * @id: 0 or 1
- * @error: set to a static message on failure
- *
- * Both controllers' nr_pages and mirror_pages must be set, and the work
- * items of the layers above initialised (mc-target.c).  On failure
- * everything allocated here is freed again by mc_ctrl_exit().
- *
- * Return: 0 or a negative errno.
- */
-/**
  * mc_ctrl_park - @bio waits on @c for the event @why names
  * @c: the controller; c->lock held, in the section that saw the obstacle
  * @bio: a mapped bio (struct mc_io)
@@ -353,6 +340,19 @@ static void mc_ctrl_users_revive(struct mc_ctrl *c)
 	percpu_ref_resurrect(&c->users);
 }
 
+/**
+ * mc_ctrl_init - bring up controller @id with its cache memory
+ * @c: the controller
+ * @mc: its target
+ * @id: 0 or 1
+ * @error: set to a static message on failure
+ *
+ * Both controllers' nr_pages and mirror_pages must be set, and the work
+ * items of the layers above initialised (mc-target.c).  On failure
+ * everything allocated here is freed again by mc_ctrl_exit().
+ *
+ * Return: 0 or a negative errno.
+ */
 static int mc_ctrl_init(struct mc_ctrl *c, struct mc_target *mc, unsigned int id,
 		 char **error)
 {
