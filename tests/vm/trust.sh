@@ -315,9 +315,15 @@ part_11() {
 	# ctrl1 does not own LU0 and LU0's page is clean: a local read
 	( dd if=/dev/mapper/p1 of=/dev/null bs=4096 skip=100 count=1 iflag=direct 2>/dev/null
 	  echo $? > /tmp/pr.rc ) &
-	sleep 1
+	# the read is at the LU (dm-delay holds it) before the suspend starts
+	wait_for 10 sh -c "dmsetup status lu0 | awk '{ exit \$4 != 1 }'" && pass pr_read_at_lu ||
+		fail pr_read_at_lu "$(dmsetup status lu0)"
 	assert_ok pr_suspend timeout 60 dmsetup suspend mc0
-	assert_eq "$(cat /tmp/pr.rc 2>/dev/null || echo in-flight)" 0 pr_suspend_waits_for_port_read
+	# the read has left the LU when the suspend returns (dd's exit status
+	# may take a moment more to reach the file)
+	assert_eq "$(dmsetup status lu0 | awk '{ print $4 }')" 0 pr_suspend_waits_for_port_read
+	wait_for 10 test -s /tmp/pr.rc
+	assert_eq "$(cat /tmp/pr.rc 2>/dev/null || echo in-flight)" 0 pr_port_read_completed
 	( dd if=/dev/mapper/p1 of=/dev/null bs=4096 skip=200 count=1 iflag=direct 2>/dev/null
 	  echo $? > /tmp/pr2.rc ) &
 	sleep 4
