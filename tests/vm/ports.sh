@@ -198,9 +198,12 @@ assert_eq "$(mpact)" 2 mp_paths_active
 
 # each controller fails and recovers under fio; its path is reinstated
 pe=$(pcnt p0 $PATH_ERRORS)
+# fio runs until it is stopped after the second recovery (SIGINT: exit
+# status 128 and "terminating on signal 2"), however long the recoveries
+# take; any I/O or verify error ends it before, with another status.
 fio --name=mpf --filename=/dev/mapper/mp --rw=randwrite --bs=4k --direct=1 \
 	--ioengine=libaio --iodepth=8 --numjobs=2 --offset_increment=$((L * 256)) \
-	--size=$((L * 256)) --time_based --runtime=$((RUN + 8)) --verify=crc32c \
+	--size=$((L * 256)) --time_based --runtime=600 --verify=crc32c \
 	--verify_backlog=64 --verify_fatal=1 --output=/tmp/mpf.log &
 fpid=$!
 ok=0
@@ -210,9 +213,15 @@ for n in 0 1; do
 		sleep 0.5 && dmsetup message mp 0 reinstate_path $(majmin p$n) &&
 		ok=$((ok + 1))
 done
+sleep 2
 kill -0 $fpid 2>/dev/null && pass mp_failures_under_load || fail mp_failures_under_load "fio ended early"
-wait $fpid && pass mp_fio_across_failures ||
-	fail mp_fio_across_failures "$(grep -iE 'err|verify' /tmp/mpf.log | head -3)"
+kill -INT $fpid
+wait $fpid
+frc=$?
+[ $frc = 128 ] && grep -q "terminating on signal 2" /tmp/mpf.log &&
+	[ "$(grep -c 'err= 0' /tmp/mpf.log)" = 2 ] && ! grep -qi 'verify' /tmp/mpf.log &&
+	pass mp_fio_across_failures ||
+	fail mp_fio_across_failures "exit $frc: $(grep -iE 'err=|verify' /tmp/mpf.log | head -3)"
 assert_eq $ok 2 mp_fail_recover_reinstate
 assert_eq "$(mpact)" 2 mp_paths_reinstated
 [ "$(pcnt p0 $PATH_ERRORS)" -gt "$pe" ] && pass mp_saw_path_errors || fail mp_saw_path_errors
