@@ -111,9 +111,10 @@ delay_ops() { dmsetup status lu$1 | awk '$3 == "delay" { print $5 }'; }
 # A dm-delay table that holds the same writes for 20 s, many times its
 # delay, with the CPUs idle, has stopped releasing them (seen on this
 # kernel under TCG: writes held for minutes, its timer never fires; a
-# suspend of the table sends them on).  That is the test bed's fault, not
-# the device's: wake each CPU first (a lost timer wake-up), else suspend
-# and resume the table; either way it is counted in the SOAK line.
+# suspend of the table sends them on, but the same table then holds the
+# next writes; waking the CPUs did not help).  That is the test bed's
+# fault, not the device's: wake each CPU first, else load a new instance
+# of the table; either way it is counted in the SOAK line.
 unstick_delay() {
 	for k in 0 1; do
 		o1=$(delay_ops $k)
@@ -129,9 +130,11 @@ unstick_delay() {
 			echo cpu >> /tmp/delay_stalls
 			continue
 		fi
-		dmsetup suspend lu$k && dmsetup resume lu$k
-		echo "soak: lu$k: dm-delay held $o1 writes for 20 s; a suspend released them ($(delay_ops $k) held now)"
-		echo suspend >> /tmp/delay_stalls
+		# a suspend releases them but the same table holds the next
+		# writes again (seen): load a new instance of the table
+		lu_table $k "$(dmsetup table lu$k)"
+		echo "soak: lu$k: dm-delay held $o1 writes for 20 s; a new instance of its table released them ($(delay_ops $k) held now)"
+		echo reload >> /tmp/delay_stalls
 	done
 }
 watchdog() {
@@ -200,7 +203,7 @@ fio --name=final --filename=/dev/mapper/mc0 --rw=write --bs=64k --size=$((L * 51
 	--direct=1 --ioengine=libaio --iodepth=8 --verify=crc32c --do_verify=1 \
 	--verify_fatal=0 > /tmp/final.out 2> /tmp/final.err || errors=$((errors + 1))
 lost=$((lost + $(grep -c verify /tmp/final.err)))
-echo "SOAK cycles=$done_cycles slow_lu_cycles=$slow takeovers=$moves hot_region_consistent=$hot_ok relinked=$(cat $SYS/pages_relinked_total) failovers=$(cat $SYS/failovers) failbacks=$(cat $SYS/failbacks) fio_errors=$errors lost_or_corrupt_blocks=$lost max_fio_latency_across_failover_ms=$((fo_max / 1000)) max_fio_latency_across_failback_ms=$((fb_max / 1000)) max_kernel_failover_hold_us=$kfo_max max_kernel_failback_hold_us=$kfb_max dm_delay_stalls_cpu_kick=$(grep -c cpu /tmp/delay_stalls 2>/dev/null) dm_delay_stalls_suspend=$(grep -c suspend /tmp/delay_stalls 2>/dev/null)"
+echo "SOAK cycles=$done_cycles slow_lu_cycles=$slow takeovers=$moves hot_region_consistent=$hot_ok relinked=$(cat $SYS/pages_relinked_total) failovers=$(cat $SYS/failovers) failbacks=$(cat $SYS/failbacks) fio_errors=$errors lost_or_corrupt_blocks=$lost max_fio_latency_across_failover_ms=$((fo_max / 1000)) max_fio_latency_across_failback_ms=$((fb_max / 1000)) max_kernel_failover_hold_us=$kfo_max max_kernel_failback_hold_us=$kfb_max dm_delay_stalls_cpu_kick=$(grep -c cpu /tmp/delay_stalls 2>/dev/null) dm_delay_stalls_reload=$(grep -c reload /tmp/delay_stalls 2>/dev/null)"
 dmsetup remove mc0
 dmsetup remove lu0; dmsetup remove lu1
 [ $errors = 0 ] && [ $lost = 0 ]
