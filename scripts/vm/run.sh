@@ -126,7 +126,8 @@ if [ $NVDIMM = 1 ]; then
 	MACHINE="-machine pc,nvdimm=on -m $MEM,slots=2,maxmem=$((MEM + 2048))M
 		-object memory-backend-ram,id=nv0,size=512M -device nvdimm,memdev=nv0"
 fi
-APPEND="console=ttyS0 panic=-1 loglevel=4 mc.mode=$MODE mc.tests=$TESTS mc.timeout=$CASE_TIMEOUT$ENVS$EXTRA_APPEND"
+# MC_APPEND: more kernel parameters for one run (scripts/soak.sh)
+APPEND="console=ttyS0 panic=-1 loglevel=4 mc.mode=$MODE mc.tests=$TESTS mc.timeout=$CASE_TIMEOUT$ENVS$EXTRA_APPEND${MC_APPEND:+ $MC_APPEND}"
 
 # shellcheck disable=SC2086
 QEMU=(qemu-system-x86_64 $ACCEL -cpu max -smp "$SMP" $MACHINE -nographic

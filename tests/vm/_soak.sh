@@ -88,6 +88,11 @@ dump_stuck() {
 		echo "soak-dump: $f: $(cat $SYS/$f 2>&1)"
 	done
 	dmsetup table 2>&1 | sed 's/^/soak-dump: table /'
+	# does jiffies advance, and which timers wait (dm-delay's among them)
+	grep -m1 '^jiffies' /proc/timer_list | sed 's/^/soak-dump: 1: /'
+	sleep 2
+	grep -m1 '^jiffies' /proc/timer_list | sed 's/^/soak-dump: 2 s later: /'
+	cat /proc/cmdline | sed 's/^/soak-dump: cmdline: /'
 	dmsetup status 2>&1 | sed 's/^/soak-dump: status /'
 	sed 's/^/soak-dump: /' /sys/kernel/debug/dm-mirrorcache/objects
 	for d in /proc/[0-9]*; do
@@ -147,12 +152,6 @@ watchdog() {
 		[ $since -ge 30 ] && unstick_delay
 	done
 }
-# Timers stay on the CPU that arms them.  The dm-delay stalls above
-# happened with both CPUs idle and ended when each CPU was woken, as if a
-# timer sat on a CPU whose tick had stopped without reprogramming it; the
-# migration of timers between CPUs is the suspect (a hypothesis: the SOAK
-# line counts any stall that still happens).
-[ -w /proc/sys/kernel/timer_migration ] && echo 0 > /proc/sys/kernel/timer_migration
 echo 0 > /tmp/cycle
 : > /tmp/delay_stalls
 watchdog &
