@@ -62,7 +62,7 @@ check: deps
 
 check-k612:
 	@bash scripts/setup.sh --k612
-	@MC_KVER=6.12 MC_TESTS="cache failover discard ports trust" MC_VM_ENV=MC_MATRIX=short bash scripts/check.sh
+	@MC_KVER=6.12 MC_TESTS="cache failover discard ports trust twohost" MC_VM_ENV=MC_MATRIX=short bash scripts/check.sh
 
 check-debug:
 	@bash scripts/setup.sh --debug

@@ -33,6 +33,8 @@
  *   mc-array.c    what a mapped device keeps across table reloads: the
  *                 live table, LU reservations
  *   mc-lu.c       bios to the LUs, LU error state
+ *   mc-link.c     the RDMA link to the peer host of a two-host table:
+ *                 connection, HELLO (size notification), heartbeat
  *   mc-ctrl.c     the cache core of a controller: memory, tables, sizing,
  *                 the state transition table
  *   mc-nch.c      the node channel: mirror copies (CPU or DMA), mirror
@@ -64,6 +66,7 @@
 #include "mc-debug.c"
 #include "mc-array.c"
 #include "mc-lu.c"
+#include "mc-link.c"
 #include "mc-ctrl.c"
 #include "mc-nch.c"
 #include "mc-wb.c"

@@ -22,6 +22,7 @@
 #include <linux/srcu.h>
 #include <linux/kref.h>
 #include <linux/percpu-refcount.h>
+#include <linux/in.h>
 
 #include <linux/bio.h>
 
@@ -65,6 +66,31 @@ enum mc_degraded_writes {
 	MC_DEGRADED_WRITEBACK,
 };
 
+enum mc_fencing {
+	MC_FENCING_RESOURCE,	/* the peer's LUs wait for peer_fenced */
+	MC_FENCING_NONE,	/* the survivor takes them over at once */
+};
+
+#define MC_DEF_HEARTBEAT_MS	250
+#define MC_NO_LOCAL		(-1)
+
+/**
+ * struct mc_link_cfg - the two-host part of the table line (issue 23)
+ * @local: the controller this host runs, or MC_NO_LOCAL: a single-host
+ *	table, the rest is unused
+ * @addr: this host's RDMA CM address (controller 0 listens on it)
+ * @peer: the peer host's address (controller 1 connects to it)
+ * @fencing: what a lost peer's LUs wait for
+ * @heartbeat_ms: heartbeat interval; four missed ones lose the peer
+ */
+struct mc_link_cfg {
+	int local;
+	struct sockaddr_in addr;
+	struct sockaddr_in peer;
+	enum mc_fencing fencing;
+	unsigned int heartbeat_ms;
+};
+
 /* The optional arguments of the table line, parsed by mc-args.c. */
 struct mc_options {
 	unsigned int mirror_ratio;		/* percent, 1..90 */
@@ -72,6 +98,7 @@ struct mc_options {
 	enum mc_copy_engine copy_engine;
 	enum mc_flush_mode flush_mode;
 	enum mc_degraded_writes degraded_writes;
+	struct mc_link_cfg link;
 };
 
 /*
@@ -122,6 +149,7 @@ enum mc_wait {
 };
 
 struct mc_target;
+struct mc_link;
 
 /**
  * struct mc_live - objects of the module that are alive, for leak checks
@@ -137,6 +165,7 @@ struct mc_live {
 	atomic_t kobjs;
 	atomic_t arrays;
 	atomic_t ports;
+	atomic_t links;
 };
 
 extern struct mc_live mc_live;
@@ -149,6 +178,7 @@ extern u32 mc_inject_takeover_hold_ms;
 extern u32 mc_inject_wb_submit_delay_ms;
 extern u32 mc_inject_teardown_delay_ms;
 extern u32 mc_inject_read_copy_delay_ms;
+extern u32 mc_inject_link_silent;
 extern int mc_inject_torn_copy;
 #define MC_INJECT_OFF	(-1)
 
@@ -588,6 +618,8 @@ struct mc_array {
  *	table and that have not completed; postsuspend waits for none
  * @dying: the destructor runs (mc_move_wait())
  * @array: the mapped device's array (mc-array.c)
+ * @link: the RDMA link to the peer host in a two-host table (mc-link.c),
+ *	NULL in a single-host one
  */
 struct mc_target {
 	struct dm_target *ti;
@@ -629,7 +661,25 @@ struct mc_target {
 	atomic_t port_reads;
 	bool dying;
 	struct mc_array *array;
+	struct mc_link *link;
 };
+
+/* A two-host table: this host runs one controller (opts.link.local). */
+static inline bool mc_two_host(struct mc_target *mc)
+{
+	return mc->opts.link.local != MC_NO_LOCAL;
+}
+
+/*
+ * A two-host table: controller @c runs on the peer host.  Here it is a
+ * shell that only names its LUs (issue 23, Documentation/two-hosts.rst).
+ */
+static inline bool mc_ctrl_remote(struct mc_ctrl *c)
+{
+	int local = c->mc->opts.link.local;
+
+	return local != MC_NO_LOCAL && c->id != (unsigned int)local;
+}
 
 static inline struct mc_ctrl *mc_peer(struct mc_ctrl *c)
 {

@@ -15,10 +15,21 @@
  *   flush_mode <destage|mirror>                 default destage
  *   degraded_writes <writethrough|writeback>    default writethrough
  *
+ * Two-host tables (issue 23, Documentation/two-hosts.rst) add:
+ *
+ *   local <0|1>                                 this host's controller
+ *   addr rdma:<ipv4>:<port>                     this host's RDMA CM address
+ *   peer rdma:<ipv4>:<port>                     the peer host's
+ *   fencing <resource|none>                     default resource
+ *   heartbeat_ms <50..10000>                    default 250
+ *
+ * local, addr and peer come together; fencing and heartbeat_ms need them.
+ *
  * Every helper names its failure in *error, so a bad line tells the user
  * exactly what is wrong; the caller unwinds what was taken.
  */
 #include <linux/blkdev.h>
+#include <linux/inet.h>
 #include <linux/kernel.h>
 #include <linux/slab.h>
 
@@ -28,6 +39,7 @@ static const char * const mc_alloc_names[] = { "table", "message" };
 static const char * const mc_engine_names[] = { "auto", "cpu", "dma" };
 static const char * const mc_flush_names[] = { "destage", "mirror" };
 static const char * const mc_degraded_names[] = { "writethrough", "writeback" };
+static const char * const mc_fencing_names[] = { "resource", "none" };
 
 /* Parse a decimal unsigned int; rejects signs, junk and overflow. */
 static int mc_parse_uint(const char *s, unsigned int *v)
@@ -165,12 +177,111 @@ static int mc_parse_luns(struct mc_target *mc, struct dm_arg_set *as,
 }
 
 enum { MC_OPT_RATIO, MC_OPT_ALLOC, MC_OPT_ENGINE, MC_OPT_FLUSH,
-       MC_OPT_DEGRADED, MC_NR_OPTS };
+       MC_OPT_DEGRADED, MC_OPT_LOCAL, MC_OPT_ADDR, MC_OPT_PEER,
+       MC_OPT_FENCING, MC_OPT_HEARTBEAT, MC_NR_OPTS };
 
 static const char * const mc_opt_names[MC_NR_OPTS] = {
 	"mirror_ratio", "mirror_alloc", "copy_engine", "flush_mode",
-	"degraded_writes",
+	"degraded_writes", "local", "addr", "peer", "fencing", "heartbeat_ms",
 };
+
+#define MC_TWO_HOST_OPTS	(BIT(MC_OPT_LOCAL) | BIT(MC_OPT_ADDR) | \
+				 BIT(MC_OPT_PEER))
+
+/*
+ * "rdma:<ipv4>:<port>", port 1..65535.  IPv4 only for now: an IPv6
+ * link-local address would need its interface too.
+ */
+static int mc_parse_rdma_addr(const char *s, struct sockaddr_in *sin)
+{
+	const char *end;
+	unsigned int port;
+
+	if (!s || strncmp(s, "rdma:", 5))
+		return -EINVAL;
+	s += 5;
+	memset(sin, 0, sizeof(*sin));
+	if (!in4_pton(s, -1, (u8 *)&sin->sin_addr.s_addr, ':', &end) ||
+	    *end != ':' || mc_parse_uint(end + 1, &port) || !port ||
+	    port > 65535)
+		return -EINVAL;
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(port);
+	return 0;
+}
+
+/* The two-host options (MC_OPT_LOCAL and after). */
+static int mc_parse_link_option(struct mc_link_cfg *l, int opt,
+				const char *val, char **error)
+{
+	unsigned int v;
+	int r;
+
+	switch (opt) {
+	case MC_OPT_LOCAL:
+		if (mc_parse_uint(val, &v) || v >= MC_NR_CTRL) {
+			*error = "Invalid local: must be 0 or 1";
+			return -EINVAL;
+		}
+		l->local = v;
+		return 0;
+	case MC_OPT_ADDR:
+	case MC_OPT_PEER:
+		if (mc_parse_rdma_addr(val, opt == MC_OPT_ADDR ? &l->addr : &l->peer)) {
+			*error = opt == MC_OPT_ADDR ?
+				"Invalid addr: must be rdma:<ipv4>:<port 1..65535>" :
+				"Invalid peer: must be rdma:<ipv4>:<port 1..65535>";
+			return -EINVAL;
+		}
+		return 0;
+	case MC_OPT_FENCING:
+		r = mc_parse_keyword(val, mc_fencing_names,
+				     ARRAY_SIZE(mc_fencing_names));
+		if (r < 0) {
+			*error = "Invalid fencing: must be resource or none";
+			return r;
+		}
+		l->fencing = r;
+		return 0;
+	default:
+		if (mc_parse_uint(val, &l->heartbeat_ms) ||
+		    l->heartbeat_ms < 50 || l->heartbeat_ms > 10000) {
+			*error = "Invalid heartbeat_ms: must be 50..10000";
+			return -EINVAL;
+		}
+		return 0;
+	}
+}
+
+/* Two-host options come as a set; see the grammar above. */
+static int mc_check_link_options(struct mc_options *o, unsigned int seen,
+				 char **error)
+{
+	struct mc_link_cfg *l = &o->link;
+	unsigned int two = seen & MC_TWO_HOST_OPTS;
+
+	if (!two) {
+		if (seen & (BIT(MC_OPT_FENCING) | BIT(MC_OPT_HEARTBEAT))) {
+			*error = "fencing and heartbeat_ms need local, addr and peer";
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (two != MC_TWO_HOST_OPTS) {
+		*error = "A two-host table needs local, addr and peer together";
+		return -EINVAL;
+	}
+	if (l->addr.sin_addr.s_addr == l->peer.sin_addr.s_addr &&
+	    l->addr.sin_port == l->peer.sin_port) {
+		*error = "addr and peer must differ";
+		return -EINVAL;
+	}
+	if (o->mirror_alloc == MC_ALLOC_MESSAGE || o->copy_engine == MC_COPY_DMA) {
+		*error = "A two-host table copies by RDMA: mirror_alloc must be table, copy_engine cpu or auto";
+		return -EINVAL;
+	}
+	return 0;
+}
 
 /* Parse the value @val of optional argument number @opt into @o. */
 static int mc_parse_option(struct mc_options *o, int opt, const char *val,
@@ -201,12 +312,14 @@ static int mc_parse_option(struct mc_options *o, int opt, const char *val,
 		*error = "Invalid flush_mode: must be destage or mirror";
 		o->flush_mode = r;
 		break;
-	default:
+	case MC_OPT_DEGRADED:
 		r = mc_parse_keyword(val, mc_degraded_names,
 				     ARRAY_SIZE(mc_degraded_names));
 		*error = "Invalid degraded_writes: must be writethrough or writeback";
 		o->degraded_writes = r;
 		break;
+	default:
+		return mc_parse_link_option(&o->link, opt, val, error);
 	}
 	if (r < 0)
 		return r;
@@ -219,7 +332,7 @@ static int mc_parse_options(struct mc_options *o, struct dm_arg_set *as,
 {
 	static const struct dm_arg nr_opts_arg = {
 		0, 2 * MC_NR_OPTS,
-		"Invalid number of optional arguments: must be 0..10"
+		"Invalid number of optional arguments: must be 0..20"
 	};
 	unsigned int nr, seen = 0;
 	int opt, r;
@@ -229,6 +342,10 @@ static int mc_parse_options(struct mc_options *o, struct dm_arg_set *as,
 	o->copy_engine = MC_COPY_CPU;	/* a system DMA channel on request only */
 	o->flush_mode = MC_FLUSH_DESTAGE;
 	o->degraded_writes = MC_DEGRADED_WRITETHROUGH;
+	memset(&o->link, 0, sizeof(o->link));
+	o->link.local = MC_NO_LOCAL;
+	o->link.fencing = MC_FENCING_RESOURCE;
+	o->link.heartbeat_ms = MC_DEF_HEARTBEAT_MS;
 	if (!as->argc)
 		return 0;
 
@@ -254,7 +371,7 @@ static int mc_parse_options(struct mc_options *o, struct dm_arg_set *as,
 		if (r)
 			return r;
 	}
-	return 0;
+	return mc_check_link_options(o, seen, error);
 }
 
 /**
@@ -289,8 +406,10 @@ static int mc_parse_args(struct mc_target *mc, unsigned int argc, char **argv,
 	if (r)
 		return r;
 	r = mc_parse_options(&mc->opts, &as, error);
-	if (r)
+	if (r) {
+		mc->opts.link.local = MC_NO_LOCAL;	/* nothing is remote */
 		return r;
+	}
 	if (as.argc) {
 		*error = "Too many arguments";
 		return -EINVAL;
@@ -325,9 +444,16 @@ static unsigned int mc_emit_table(struct mc_target *mc, char *result,
 	for (i = 0; i < mc->nr_luns; i++)
 		DMEMIT(" %s %u", mc->luns[i].dev->name,
 		       mc->luns[i].default_owner);
-	DMEMIT(" 10 mirror_ratio %u mirror_alloc %s copy_engine %s flush_mode %s degraded_writes %s",
+	DMEMIT(" %u mirror_ratio %u mirror_alloc %s copy_engine %s flush_mode %s degraded_writes %s",
+	       o->link.local == MC_NO_LOCAL ? 10 : 20,
 	       o->mirror_ratio, mc_alloc_names[o->mirror_alloc],
 	       mc_engine_names[o->copy_engine], mc_flush_names[o->flush_mode],
 	       mc_degraded_names[o->degraded_writes]);
+	if (o->link.local != MC_NO_LOCAL)
+		DMEMIT(" local %d addr rdma:%pI4:%u peer rdma:%pI4:%u fencing %s heartbeat_ms %u",
+		       o->link.local, &o->link.addr.sin_addr,
+		       ntohs(o->link.addr.sin_port), &o->link.peer.sin_addr,
+		       ntohs(o->link.peer.sin_port),
+		       mc_fencing_names[o->link.fencing], o->link.heartbeat_ms);
 	return sz;
 }

@@ -400,6 +400,37 @@ static int mc_ctrl_init(struct mc_ctrl *c, struct mc_target *mc, unsigned int id
 	return 0;
 }
 
+/**
+ * mc_ctrls_two_host - initial states of a two-host table's controllers
+ * @mc: the target, controllers set up
+ *
+ * The peer's controller is a shell here, shown as remote; this host's runs
+ * solo: the mirror copy over RDMA is not built yet, so its writes go
+ * through to its LUs (degraded_writes) whether the peer is connected or
+ * not.  Initial states, as mc_ctrl_init()'s online, not transitions.
+ */
+static void mc_ctrls_two_host(struct mc_target *mc)
+{
+	int local = mc->opts.link.local;
+
+	mc->ctrl[local].state = MC_CTRL_SOLO;
+	mc->ctrl[1 - local].state = MC_CTRL_FAILED;
+}
+
+/*
+ * fail, recover, takeover and return act on both controllers of one host;
+ * in a two-host table the peer's runs on the other host (issue 23: its
+ * failure is the loss of the link).
+ */
+static int mc_refuse_two_host(struct mc_target *mc, const char *what)
+{
+	if (!mc_two_host(mc))
+		return 0;
+	DMERR("%s: not in a two-host table: the peer's controller runs on the other host",
+	      what);
+	return -EOPNOTSUPP;
+}
+
 /* User-visible names: solo and handback are "online" (see ctrlN/solo). */
 static const char * const mc_state_names[] = {
 	[MC_CTRL_ONLINE] = "online",
@@ -422,6 +453,8 @@ static const char *mc_ctrl_state_name(struct mc_ctrl *c)
 {
 	enum mc_ctrl_state state = READ_ONCE(c->state);
 
+	if (mc_ctrl_remote(c))
+		return "remote";	/* a two-host table's peer */
 	if (READ_ONCE(c->fail_pending))
 		return "failing";	/* until the survivor serves its LUs */
 	if (READ_ONCE(c->recover_pending))

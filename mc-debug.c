@@ -37,6 +37,9 @@
  *       inject_read_copy_delay_ms
  *                          delay the next read hit between pinning its
  *                          cached page and copying out of it
+ *       inject_link_silent bit mask of controllers (bit 0: ctrl0) whose
+ *                          two-host link sends no heartbeat while set, as
+ *                          a hung peer host (the other side loses it)
  *       inject_torn_copy   0 or 1: tear the next mirror copy of controller
  *                          0 or 1 (of any device) in half and fail that
  *                          controller before the copy completes, while
@@ -66,6 +69,7 @@ u32 mc_inject_takeover_hold_ms;
 u32 mc_inject_wb_submit_delay_ms;
 u32 mc_inject_teardown_delay_ms;
 u32 mc_inject_read_copy_delay_ms;
+u32 mc_inject_link_silent;
 int mc_inject_torn_copy = MC_INJECT_OFF;
 
 static int mc_objects_show(struct seq_file *m, void *v)
@@ -79,6 +83,7 @@ static int mc_objects_show(struct seq_file *m, void *v)
 	seq_printf(m, "kobjects %d\n", atomic_read(&mc_live.kobjs));
 	seq_printf(m, "arrays %d\n", atomic_read(&mc_live.arrays));
 	seq_printf(m, "ports %d\n", atomic_read(&mc_live.ports));
+	seq_printf(m, "links %d\n", atomic_read(&mc_live.links));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(mc_objects);
@@ -132,6 +137,7 @@ static const struct {
 	MC_KNOB(wb_submit_delay_ms),
 	MC_KNOB(teardown_delay_ms),
 	MC_KNOB(read_copy_delay_ms),
+	MC_KNOB(link_silent),
 #undef MC_KNOB
 };
 

@@ -397,8 +397,10 @@ static void mc_fail_work(struct work_struct *work)
  */
 static int mc_fail_ctrl(struct mc_target *mc, unsigned int id)
 {
-	int r;
+	int r = mc_refuse_two_host(mc, "fail");
 
+	if (r)
+		return r;
 	mutex_lock(&mc->state_lock);
 	r = mc_fail_check(mc, id);
 	if (!r) {
@@ -648,8 +650,10 @@ static void mc_recover_work(struct work_struct *work)
  */
 static int mc_recover_ctrl(struct mc_target *mc, unsigned int id)
 {
-	int r;
+	int r = mc_refuse_two_host(mc, "recover");
 
+	if (r)
+		return r;
 	mutex_lock(&mc->state_lock);
 	r = mc_recover_check(mc, id);
 	if (!r)

@@ -1230,11 +1230,28 @@ static void mc_flush_start(struct mc_target *mc, struct bio *bio)
 }
 
 /* Route an empty flush to the owner of the LU it is meant for. */
+/*
+ * A two-host table: the peer host serves @lun.  A read or write here is a
+ * path error (dm-multipath above uses the peer's path); a flush has
+ * nothing of it to write.
+ */
+static bool mc_map_remote(struct mc_target *mc, struct mc_lun *lun,
+			  struct bio *bio)
+{
+	if (likely(!mc_ctrl_remote(&mc->ctrl[READ_ONCE(lun->owner)])))
+		return false;
+	bio->bi_status = bio_sectors(bio) ? BLK_STS_TRANSPORT : BLK_STS_OK;
+	bio_endio(bio);
+	return true;
+}
+
 static int mc_map_flush(struct mc_target *mc, struct bio *bio)
 {
 	struct mc_io *io = mc_io_of(bio);
 
 	io->lun = &mc->luns[dm_bio_get_target_bio_nr(bio)];
+	if (mc_map_remote(mc, io->lun, bio))
+		return DM_MAPIO_SUBMITTED;
 	io->nr = 0;
 	io->redrive = false;
 	mc_admit(mc, bio);
@@ -1264,6 +1281,8 @@ static int mc_io_map(struct mc_target *mc, struct bio *bio)
 	left = io->lun->start + io->lun->len - sector;
 	if (bio_sectors(bio) > left)
 		dm_accept_partial_bio(bio, left);
+	if (mc_map_remote(mc, io->lun, bio))
+		return DM_MAPIO_SUBMITTED;
 	if (unlikely((sector | bio_sectors(bio)) & (MC_PAGE_SECTORS - 1)))
 		return DM_MAPIO_KILL;	/* the block size is 4096 */
 

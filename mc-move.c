@@ -543,8 +543,10 @@ static int mc_move_start(struct mc_target *mc, struct mc_lun *lun,
 static int mc_takeover(struct mc_target *mc, unsigned int id, unsigned int to,
 		int method)
 {
-	int r;
+	int r = mc_refuse_two_host(mc, "takeover");
 
+	if (r)
+		return r;
 	if (id >= mc->nr_luns) {
 		DMERR("takeover: no LU %u (the device has %u)", id, mc->nr_luns);
 		return -EINVAL;
@@ -584,8 +586,10 @@ static int mc_return(struct mc_target *mc, int id, int method)
 {
 	unsigned int i, lo = id < 0 ? 0 : id, hi = id < 0 ? mc->nr_luns : id + 1;
 	struct mc_lun *lun;
-	int r = 0;
+	int r = mc_refuse_two_host(mc, "return");
 
+	if (r)
+		return r;
 	if (id >= (int)mc->nr_luns) {
 		DMERR("return: no LU %d (the device has %u)", id, mc->nr_luns);
 		return -EINVAL;

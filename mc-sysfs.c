@@ -699,6 +699,16 @@ static ssize_t top_show_redriven(struct kobject *kobj, char *buf)
 			  (u64)atomic64_read(&to_mc(kobj)->redriven));
 }
 
+/* A two-host table's link to the peer host (mc-link.c); "none" otherwise. */
+static ssize_t top_show_link(struct kobject *kobj, char *buf)
+{
+	struct mc_target *mc = to_mc(kobj);
+
+	if (!mc->link)
+		return sysfs_emit(buf, "none\n");
+	return mc_link_show(mc->link, buf);
+}
+
 MC_ATTR_RO(top, luns);
 MC_ATTR_RO(top, degraded);
 MC_ATTR_RO(top, failovers);
@@ -712,6 +722,7 @@ MC_ATTR_RO(top, failback_stall_us);
 MC_ATTR_RO(top, failback);
 MC_ATTR_RO(top, redriven);
 MC_ATTR_RO(top, fencing);
+MC_ATTR_RO(top, link);
 
 static struct attribute *mc_top_attrs[] = {
 	&top_attr_luns.attr,
@@ -727,6 +738,7 @@ static struct attribute *mc_top_attrs[] = {
 	&top_attr_failback.attr,
 	&top_attr_redriven.attr,
 	&top_attr_fencing.attr,
+	&top_attr_link.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(mc_top);

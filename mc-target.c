@@ -46,6 +46,9 @@ static void mc_free(struct mc_target *mc)
 {
 	unsigned int i;
 
+	if (mc->link)
+		mc_link_put(mc->link);	/* touches no controller */
+
 	if (mc->array)
 		mc_array_unpublish(mc->array, mc);	/* no port reaches @mc */
 	mc_ctrl_ops_wait(mc);	/* a failure or recovery asked for */
@@ -128,6 +131,35 @@ static int mc_check_live(struct mc_target *mc, char **error)
 }
 
 /*
+ * A two-host table: this host's controller and the link to the peer host,
+ * with the HELLO that announces this table's array (mc-link.c).
+ */
+static int mc_two_host_start(struct mc_target *mc, char **error)
+{
+	struct mc_link_hello h = {
+		.ctrl = mc->opts.link.local,
+		.nr_luns = mc->nr_luns,
+		.mirror_ratio = mc->opts.mirror_ratio,
+		.lun_hash = mc->nr_luns,
+		.generation = get_random_u64(),
+	};
+	struct mc_link *link;
+	unsigned int i;
+
+	for (i = 0; i < MC_NR_CTRL; i++)
+		h.cache_pages[i] = mc->ctrl[i].nr_pages;
+	for (i = 0; i < mc->nr_luns; i++)
+		h.lun_hash = mc_link_hash_lun(h.lun_hash, mc->luns[i].len,
+					      mc->luns[i].default_owner);
+	mc_ctrls_two_host(mc);
+	link = mc_link_get(mc->array, &mc->opts.link, &h, error);
+	if (IS_ERR(link))
+		return PTR_ERR(link);
+	mc->link = link;
+	return 0;
+}
+
+/*
  * Construct a mirrorcache target; the table grammar is described in
  * mc-args.c and Documentation/mirrorcache.rst.
  */
@@ -171,6 +203,11 @@ static int mc_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	for (i = 0; i < MC_NR_CTRL; i++) {
 		r = mc_ctrl_setup(mc, i, &ti->error);
+		if (r)
+			goto bad;
+	}
+	if (mc_two_host(mc)) {
+		r = mc_two_host_start(mc, &ti->error);
 		if (r)
 			goto bad;
 	}
@@ -242,6 +279,8 @@ static int mc_map(struct dm_target *ti, struct bio *bio)
  *   <#luns> then per LU: <ok|error> <held_pages> <write_errors>
  *   <#luns> then per LU: <return_to|-> <phase> <pages_left> <takeovers>
  *     <hold_us> <duration_us>   (LU takeover, mc-move.c)
+ *   two-host tables only: peer <connecting|connected|lost> <connects>
+ *     <losses>   (mc-link.c)
  *
  * mirror_used/mirror_total count the pages of the peer's mirror area that
  * this controller's mirror management table hands out.
@@ -356,6 +395,8 @@ static void mc_status(struct dm_target *ti, status_type_t type,
 		sz = mc_emit_failover(mc, result, maxlen, sz);
 		sz = mc_emit_lu_errors(mc, result, maxlen, sz);
 		sz = mc_emit_lu_moves(mc, result, maxlen, sz);
+		if (mc->link)
+			sz = mc_link_emit(mc->link, result, maxlen, sz);
 		break;
 	case STATUSTYPE_TABLE:
 		mc_emit_table(mc, result, maxlen);

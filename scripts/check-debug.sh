@@ -16,7 +16,7 @@ LOG=build/check-debug.log
 
 # The cache, failover, disk-error and fault-injection cases (the first two
 # shrink themselves under MC_SLOW); others by name through MC_DEBUG_TESTS.
-TESTS=${MC_DEBUG_TESTS:-cache failover lu_errors stalls discard dma torn_dma takeover ports trust _dbg_failslab}
+TESTS=${MC_DEBUG_TESTS:-cache failover lu_errors stalls discard dma torn_dma takeover ports trust twohost _dbg_failslab}
 CASE_TIMEOUT=${MC_DEBUG_CASE_TIMEOUT:-1800}
 MEM=${MC_DEBUG_MEM:-3072}
 

@@ -26,9 +26,9 @@ STAGE=$OUT/root
 MODS="dm-mod dm-delay dm-flakey dm-writecache dm-cache dm-cache-smq dm-mirror
 	dm-log dm-region-hash brd null_blk ext4 xfs libnvdimm nd_pmem nfit
 	crc32c_generic crc32c-intel loop dm-log-writes dm-multipath dm-round-robin
-	dm-service-time"
+	dm-service-time rdma_cm rdma_rxe veth crc32_generic"
 BINS="dmsetup fio mke2fs mkfs.ext4 e2fsck fsck.ext4 mkfs.xfs xfs_repair ndctl
-	blkid losetup blkdiscard fstrim fallocate"
+	blkid losetup blkdiscard fstrim fallocate ip rdma"
 
 rm -rf "$STAGE"
 mkdir -p "$STAGE"/{bin,sbin,usr/bin,usr/sbin,lib,lib64,etc,proc,sys,dev,tmp,run,mnt,tests,lib/mc-mods}
@@ -89,8 +89,16 @@ cp build/tools/lw-replay "$STAGE/bin/lw-replay"
 # the status tool (POSIX sh over busybox; tests/tools/status-test.sh)
 install -m 0755 scripts/mirrorcache-status "$STAGE/usr/bin/mirrorcache-status"
 
-# the project's module and test cases
-[ -f "$KO" ] && cp "$KO" "$STAGE/lib/dm-mirrorcache.ko"
+# the project's module and test cases; the modules it needs, by name
+# (rdma_cm and ib_core where the kernel has them), for tests/vm/lib.sh
+if [ -f "$KO" ]; then
+	cp "$KO" "$STAGE/lib/dm-mirrorcache.ko"
+	modinfo -F depends "$KO" | tr ',' ' ' > "$STAGE/lib/mc-mods/dm-mirrorcache.needs"
+	for m in $(cat "$STAGE/lib/mc-mods/dm-mirrorcache.needs"); do
+		[ -s "$STAGE/lib/mc-mods/$(echo "$m" | tr - _).deps" ] ||
+			echo "mkinitramfs: the module needs $m, which is not in MODS" >&2
+	done
+fi
 # the test-only DMA_MEMCPY provider (tests/dma/), when built for this kernel
 TDMA=${MC_TEST_DMA_KO:-$ROOT_DIR/tests/dma/mc-test-dma.ko}
 if [ -f "$TDMA" ] && [ "$(modinfo -F vermagic "$TDMA" | cut -d' ' -f1)" = "$KVER" ]; then

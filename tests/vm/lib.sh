@@ -61,7 +61,11 @@ brd_setup() {
 }
 
 mc_load() {
-	[ -d /sys/module/dm_mirrorcache ] || insmod /lib/dm-mirrorcache.ko
+	[ -d /sys/module/dm_mirrorcache ] && return 0
+	for m in $(cat /lib/mc-mods/dm-mirrorcache.needs 2>/dev/null); do
+		load_mod $m || return 1
+	done
+	insmod /lib/dm-mirrorcache.ko
 }
 
 # dma_load [params]: the test-only DMA_MEMCPY provider (tests/dma/); a case

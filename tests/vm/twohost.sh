@@ -1,0 +1,159 @@
+#!/bin/sh
+# Two-host tables, the link (issue 23, Documentation/two-hosts.rst): two
+# mirrorcache devices in this one kernel, mcA running controller 0 and mcB
+# controller 1 of the same array, over soft-RoCE (rdma_rxe on one end of a
+# veth pair, link-local address; both devices use it, so the traffic takes
+# rxe's loopback path).  What is built so far: the table line, the
+# connection, the HELLO that must describe the same array (cache sizes,
+# mirror ratio, LUs and owners), the heartbeat and the loss of the peer;
+# each host serves only the LUs its controller owns (write-through: the
+# mirror over RDMA is not built yet) and refuses the others with a path
+# error.  The controller "crash" is forced with inject_link_silent (a peer
+# that stops sending heartbeats without closing the connection).
+. /tests/lib.sh
+
+mc_load || { fail module_loads; finish; }
+if ! [ -e /lib/mc-mods/rdma_cm.deps ] || ! [ -s /lib/mc-mods/rdma_rxe.deps ]; then
+	# The debug kernel is built without RDMA: the table must say so.
+	brd_setup 2 16384
+	if dmsetup create mcA --table "0 65536 mirrorcache 64 64 2 /dev/ram0 0 /dev/ram1 1 6 local 0 addr rdma:169.254.10.1:7470 peer rdma:169.254.10.1:7471" 2> /tmp/e; then
+		fail no_rdma_refused "accepted"; dmsetup remove mcA
+	else
+		grep -q "need the RDMA CM" /tmp/e && pass no_rdma_refused ||
+			fail no_rdma_refused "$(cat /tmp/e)"
+	fi
+	finish
+fi
+load_mod crc32_generic	# rxe asks the crypto API for crc32
+load_mod rdma_rxe || fail rxe_loads
+load_mod veth || fail veth_loads
+KNOB=/sys/kernel/debug/dm-mirrorcache/inject_link_silent
+IP=169.254.10.1
+# iproute2's ip by path: busybox's sh would run its own applet
+assert_ok veth_add /bin/ip link add mcv0 type veth peer name mcv1
+assert_ok veth_addr /bin/ip addr add $IP/16 dev mcv0
+assert_ok veth_up sh -c "/bin/ip link set mcv0 up && /bin/ip link set mcv1 up"
+assert_ok rxe_link /bin/rdma link add rxe0 type rxe netdev mcv0
+
+brd_setup 2 16384	# two 16 MiB LUs, shared by both "hosts"
+S=32768			# sectors per LU
+LUS="/dev/ram0 0 /dev/ram1 1"
+A_OPTS="local 0 addr rdma:$IP:7470 peer rdma:$IP:7471"
+B_OPTS="local 1 addr rdma:$IP:7471 peer rdma:$IP:7470"
+tbl() {	# tbl <cache0> <cache1> <#opts> <opts...>
+	echo "0 $((2 * S)) mirrorcache $1 $2 2 $LUS $3 $4"
+}
+mk() { dmsetup create $1 --table "$2"; }
+link_of() { cat $(sysfs_dm $1)/mirrorcache/link; }
+link_field() { link_of $1 | awk -v k=$2 '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }'; }
+peer_status() { dmsetup status $1 | awk '{ for (i = 1; i < NF; i++) if ($i == "peer") print $(i + 1), $(i + 2), $(i + 3) }'; }
+# wait_peer <dev> <state> [seconds]: until the link shows the state
+wait_peer() {
+	_i=0
+	while [ "$(link_field $1 peer)" != "$2" ]; do
+		[ $_i -ge $((${3:-30} * 10)) ] && return 1
+		sleep 0.1; _i=$((_i + 1))
+	done
+}
+# refused <check> <message part> <table>: the table is refused, clearly
+refused() {
+	if mk mcX "$3" 2> /tmp/e; then
+		fail $1 "accepted"; dmsetup remove mcX
+	elif grep -q "$2" /tmp/e || dmesg | tail -5 | grep -q "$2"; then
+		pass $1
+	else
+		fail $1 "$(tail -1 /tmp/e)"
+	fi
+}
+
+# ---- bad table lines change nothing ----
+refused bad_local "local: must be 0 or 1" "$(tbl 64 64 6 "local 2 addr rdma:$IP:7470 peer rdma:$IP:7471")"
+refused bad_addr "Invalid addr" "$(tbl 64 64 6 "local 0 addr rdma:169.254.10:7470 peer rdma:$IP:7471")"
+refused bad_port "Invalid peer" "$(tbl 64 64 6 "local 0 addr rdma:$IP:7470 peer rdma:$IP:0")"
+refused bad_scheme "Invalid addr" "$(tbl 64 64 6 "local 0 addr tcp:$IP:7470 peer rdma:$IP:7471")"
+refused missing_peer "local, addr and peer together" "$(tbl 64 64 4 "local 0 addr rdma:$IP:7470")"
+refused fencing_alone "need local, addr and peer" "$(tbl 64 64 2 "fencing none")"
+refused bad_fencing "Invalid fencing" "$(tbl 64 64 8 "$A_OPTS fencing stonith")"
+refused bad_heartbeat "Invalid heartbeat_ms" "$(tbl 64 64 8 "$A_OPTS heartbeat_ms 10")"
+refused same_addr "addr and peer must differ" "$(tbl 64 64 6 "local 0 addr rdma:$IP:7470 peer rdma:$IP:7470")"
+refused message_alloc "copies by RDMA" "$(tbl 64 64 8 "mirror_alloc message $A_OPTS")"
+refused foreign_addr "Cannot bind to addr" "$(tbl 64 64 6 "local 0 addr rdma:169.254.99.99:7470 peer rdma:$IP:7471")"
+assert_eq "$(mc_objects_live)" none refusals_leave_nothing
+
+# ---- one host alone ----
+assert_ok create_a mk mcA "$(tbl 64 64 6 "$A_OPTS")"
+SA=$(sysfs_dm mcA)/mirrorcache
+assert_eq "$(dmsetup table mcA | cut -d' ' -f4-)" \
+	"64 64 2 1:0 0 1:1 1 20 mirror_ratio 30 mirror_alloc table copy_engine cpu flush_mode destage degraded_writes writethrough local 0 addr rdma:$IP:7470 peer rdma:$IP:7471 fencing resource heartbeat_ms 250" \
+	table_canonical
+assert_eq "$(peer_status mcA)" "connecting 0 0" alone_connecting
+assert_eq "$(cat $SA/ctrl0/state) $(cat $SA/ctrl1/state) $(cat $SA/ctrl0/solo)" "online remote 1" alone_states
+# LU0 is ctrl0's: written through to it; LU1 is the peer's: a path error.
+dd if=/dev/urandom of=/tmp/d0 bs=4096 count=4 2>/dev/null
+assert_ok own_lu_write dd if=/tmp/d0 of=/dev/mapper/mcA bs=4096 seek=8 oflag=direct
+dd if=/dev/ram0 of=/tmp/r0 bs=4096 skip=8 count=4 iflag=direct 2>/dev/null
+assert_eq "$(md5sum < /tmp/r0)" "$(md5sum < /tmp/d0)" own_lu_written_through
+assert_fail peer_lu_write_refused dd if=/tmp/d0 of=/dev/mapper/mcA bs=4096 seek=$((S / 8 + 8)) oflag=direct
+assert_fail peer_lu_read_refused dd if=/dev/mapper/mcA of=/dev/null bs=4096 skip=$((S / 8)) count=1 iflag=direct
+assert_ok flush_ok sync
+assert_fail fail_refused dmsetup message mcA 0 fail 1
+assert_fail takeover_refused dmsetup message mcA 0 takeover 1 0
+dmesg | tail -3 | grep -q "not in a two-host table" && pass refusals_explained ||
+	fail refusals_explained "$(dmesg | tail -1)"
+# A reload with the printed table is the same device.
+assert_ok reload_same sh -c "dmsetup reload mcA --table \"$(dmsetup table mcA)\" && dmsetup suspend mcA && dmsetup resume mcA"
+SA=$(sysfs_dm mcA)/mirrorcache
+
+# ---- the peer host appears ----
+assert_ok create_b mk mcB "$(tbl 64 64 6 "$B_OPTS")"
+wait_peer mcA connected && wait_peer mcB connected && pass connected ||
+	fail connected "A: $(link_of mcA); B: $(link_of mcB)"
+assert_eq "$(peer_status mcA | cut -d' ' -f1,2)" "connected 1" status_connected
+assert_eq "$(link_field mcA peer_generation)" "$(link_field mcB generation)" a_knows_b
+assert_eq "$(link_field mcB peer_generation)" "$(link_field mcA generation)" b_knows_a
+assert_ok b_own_lu_write dd if=/tmp/d0 of=/dev/mapper/mcB bs=4096 seek=$((S / 8 + 8)) oflag=direct
+assert_fail b_peer_lu_refused dd if=/tmp/d0 of=/dev/mapper/mcB bs=4096 seek=8 oflag=direct
+sleep 2	# eight heartbeats: the link stays up
+assert_eq "$(link_field mcA losses)/$(link_field mcB losses)" 0/0 heartbeats_keep_it
+
+# ---- a peer that stops answering is lost, and found again ----
+echo 2 > $KNOB	# ctrl1's link sends no heartbeat
+wait_peer mcA lost 10 && pass silent_peer_lost || fail silent_peer_lost "$(link_of mcA)"
+assert_eq "$(link_field mcA last_error)" no silent_peer_reason
+echo 0 > $KNOB
+wait_peer mcA connected 20 && wait_peer mcB connected 20 && pass reconnected ||
+	fail reconnected "A: $(link_of mcA); B: $(link_of mcB)"
+
+# ---- a peer that closes its side is lost at once ----
+assert_ok remove_b dmsetup remove mcB
+wait_peer mcA lost 5 && pass closed_peer_lost || fail closed_peer_lost "$(link_of mcA)"
+
+# ---- a peer with another array is refused ----
+assert_ok create_b_other mk mcB "$(tbl 64 32 6 "$B_OPTS")"
+i=0; while [ "$(link_field mcA refusals)" = 0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ "$(link_field mcA refusals)" != 0 ] && pass other_sizes_refused || fail other_sizes_refused "$(link_of mcA)"
+dmesg | grep -q "refused peer ctrl1: the peer's table has other cache sizes" &&
+	pass refusal_logged || fail refusal_logged
+assert_eq "$(link_field mcA peer)" lost still_lost
+assert_ok remove_b_other dmsetup remove mcB
+# Another LU order is another array too.
+assert_ok create_b_luns mk mcB "0 $((2 * S)) mirrorcache 64 64 2 /dev/ram0 1 /dev/ram1 0 6 $B_OPTS"
+r=$(link_field mcA refusals)
+i=0; while [ "$(link_field mcA refusals)" = "$r" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ "$(link_field mcA refusals)" != "$r" ] && pass other_owners_refused || fail other_owners_refused "$(link_of mcA)"
+assert_ok remove_b_luns dmsetup remove mcB
+
+# ---- controller 1 first, controller 0 later ----
+assert_ok remove_a dmsetup remove mcA
+assert_ok create_b_first mk mcB "$(tbl 64 64 6 "$B_OPTS")"
+sleep 2
+assert_eq "$(link_field mcB peer)" connecting b_waits
+assert_ok create_a_later mk mcA "$(tbl 64 64 6 "$A_OPTS")"
+wait_peer mcA connected && wait_peer mcB connected && pass b_finds_a ||
+	fail b_finds_a "A: $(link_of mcA); B: $(link_of mcB)"
+
+assert_ok remove_both dmsetup remove mcA mcB
+assert_eq "$(mc_objects_live)" none objects_freed
+/bin/rdma link delete rxe0
+/bin/ip link del mcv0
+finish
