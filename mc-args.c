@@ -29,7 +29,7 @@
  * exactly what is wrong; the caller unwinds what was taken.
  */
 #include <linux/blkdev.h>
-#include <linux/inet.h>
+#include <linux/ctype.h>
 #include <linux/kernel.h>
 #include <linux/slab.h>
 
@@ -189,21 +189,37 @@ static const char * const mc_opt_names[MC_NR_OPTS] = {
 				 BIT(MC_OPT_PEER))
 
 /*
+ * Dotted-quad IPv4 address at @s, ending at ':' (here, not in the
+ * networking code: a kernel without INET still parses table lines).
+ */
+static const char *mc_parse_ipv4(const char *s, u8 *addr)
+{
+	unsigned int i, v, digits;
+
+	for (i = 0; i < 4; i++) {
+		for (v = 0, digits = 0; isdigit(*s) && digits < 3; s++, digits++)
+			v = v * 10 + (*s - '0');
+		if (!digits || v > 255 || *s != (i < 3 ? '.' : ':'))
+			return NULL;
+		addr[i] = v;
+		s++;
+	}
+	return s;	/* after the ':' */
+}
+
+/*
  * "rdma:<ipv4>:<port>", port 1..65535.  IPv4 only for now: an IPv6
  * link-local address would need its interface too.
  */
 static int mc_parse_rdma_addr(const char *s, struct sockaddr_in *sin)
 {
-	const char *end;
 	unsigned int port;
 
 	if (!s || strncmp(s, "rdma:", 5))
 		return -EINVAL;
-	s += 5;
 	memset(sin, 0, sizeof(*sin));
-	if (!in4_pton(s, -1, (u8 *)&sin->sin_addr.s_addr, ':', &end) ||
-	    *end != ':' || mc_parse_uint(end + 1, &port) || !port ||
-	    port > 65535)
+	s = mc_parse_ipv4(s + 5, (u8 *)&sin->sin_addr.s_addr);
+	if (!s || mc_parse_uint(s, &port) || !port || port > 65535)
 		return -EINVAL;
 	sin->sin_family = AF_INET;
 	sin->sin_port = htons(port);

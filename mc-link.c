@@ -29,7 +29,6 @@
  * This file knows nothing of controllers: the target hands it its
  * configuration and its HELLO.
  */
-#include <linux/inet.h>
 #include <linux/jhash.h>
 #include <linux/random.h>
 #include <linux/slab.h>
