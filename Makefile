@@ -4,11 +4,15 @@
 #
 #   make            build dm-mirrorcache.ko against KDIR
 #   make unit       user-space unit tests of lib/ (ASan + UBSan)
-#   make check      unit tests, then every VM case; ends with "N passed, N failed"
+#   make check      unit tests, then every VM case, then the two-guest run
+#                   (check-2host); ends with "N passed, N failed"
 #   make check KVER=6.12   the same on Debian's 6.12 (bookworm-backports):
 #                   module built against its headers, the VM boots it
 #   make check-k612 unit tests, the W=1 build against 6.12, then the VM cases
-#                   cache, failover, discard, ports and trust on 6.12; ends with "N passed, N failed"
+#                   cache, failover, discard, ports, trust and twohost on 6.12;
+#                   ends with "N passed, N failed"
+#   make check-2host  two guests, one host each of a two-host table, over a
+#                   QEMU socket network: connect, kill one, restart it
 #   make demo       boot the VM; a controller fails and recovers under fio
 #                   write+verify; build/demo/latency.png
 #   make vm-test T=name   run one VM case (tests/vm/name.sh)
@@ -39,7 +43,7 @@ SETUP_OPT = $(if $(filter 6.12%,$(KVER)),--k612)
 
 PWD := $(CURDIR)
 
-.PHONY: all module deps unit check check-k612 check-debug demo vm-test vm-shell bench soak sparse clean \
+.PHONY: all module deps unit check check-k612 check-2host check-debug demo vm-test vm-shell bench soak sparse clean \
 	install uninstall deb check-pkg
 
 all: module
@@ -59,6 +63,9 @@ unit:
 
 check: deps
 	@bash scripts/check.sh
+
+check-2host: deps
+	@bash scripts/check-2host.sh
 
 check-k612:
 	@bash scripts/setup.sh --k612

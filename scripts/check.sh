@@ -1,6 +1,7 @@
 #!/bin/bash
 # make check: unit tests, the W=1 builds of the module and of the test DMA
-# provider (tests/dma/), then every VM case.
+# provider (tests/dma/), then every VM case, then the two-guest run
+# (scripts/check-2host.sh).
 # Collects every PASS:/FAIL: line and ends with "N passed, N failed".
 #
 # Environment: MC_KVER (the Debian kernel, a version or a series such as
@@ -53,6 +54,8 @@ w1_build test-dma-W1 build/build-test-dma.log -C "$KDIR" M="$PWD/tests/dma" modu
 
 # shellcheck disable=SC2086
 stage vm bash scripts/vm/run.sh --tests "$TESTS" ${MC_VM_ENV:+--env $MC_VM_ENV}
+# two guests, one host each of a two-host table (every case only)
+[ "$TESTS" = all ] && stage 2host bash scripts/check-2host.sh
 
 p=$(grep -c '^PASS:' "$LOG")
 f=$(grep -c '^FAIL:' "$LOG")

@@ -15,7 +15,7 @@ set -euo pipefail
 
 BUILD_PKGS="make gcc libc6-dev linux-headers-amd64"
 ALL_PKGS="$BUILD_PKGS linux-image-amd64 qemu-system-x86 busybox-static dmsetup
-	fio e2fsprogs xfsprogs cpio kmod sparse ndctl gnuplot-nox util-linux
+	fio e2fsprogs xfsprogs cpio kmod sparse ndctl gnuplot-nox util-linux iproute2
 	procps gzip xz-utils zstd"
 
 # scripts/debug-kernel/build.sh: Debian's kernel source and its build tools

@@ -4,7 +4,8 @@
 # their dependencies), the test cases and an /init that runs them.
 #
 # Environment: MC_KVER (kernel version or series, scripts/kver.sh; default:
-# newest 6.1 Debian kernel),
+# newest 6.1 Debian kernel), MC_VM_OUT (output directory, default
+# build/vm),
 # MC_KO (the module, default ./dm-mirrorcache.ko), MC_TEST_DMA_KO (the
 # test DMA provider, default tests/dma/mc-test-dma.ko; left out when built
 # for another kernel), MC_EXTRA_DIR (copied to
@@ -18,7 +19,7 @@ ROOT_DIR=$PWD
 KVER=$(bash scripts/kver.sh)
 KO=${MC_KO:-$ROOT_DIR/dm-mirrorcache.ko}
 MODROOT=${MC_MODROOT:-/}
-OUT=$ROOT_DIR/build/vm
+OUT=${MC_VM_OUT:-$ROOT_DIR/build/vm}
 STAGE=$OUT/root
 
 # Kernel modules loaded by name in the guest; brd and null_blk take
@@ -26,7 +27,8 @@ STAGE=$OUT/root
 MODS="dm-mod dm-delay dm-flakey dm-writecache dm-cache dm-cache-smq dm-mirror
 	dm-log dm-region-hash brd null_blk ext4 xfs libnvdimm nd_pmem nfit
 	crc32c_generic crc32c-intel loop dm-log-writes dm-multipath dm-round-robin
-	dm-service-time rdma_cm rdma_rxe veth crc32_generic"
+	dm-service-time rdma_cm rdma_rxe veth crc32_generic virtio_pci virtio_blk
+	virtio_net"
 BINS="dmsetup fio mke2fs mkfs.ext4 e2fsck fsck.ext4 mkfs.xfs xfs_repair ndctl
 	blkid losetup blkdiscard fstrim fallocate ip rdma"
 

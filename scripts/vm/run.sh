@@ -14,7 +14,14 @@
 #          and --build builds the module against its headers,
 #          --debug-kernel (or MC_DEBUG_KERNEL=1): boot the debug kernel of
 #          build/kernel-debug/ (scripts/debug-kernel/build.sh) with the module
-#          built against it in build/mod-debug/ instead of Debian's kernel
+#          built against it in build/mod-debug/ instead of Debian's kernel,
+#          --out DIR: initramfs, console.log and lock in DIR (default
+#          build/vm; a second guest beside the first needs its own),
+#          --net listen:PORT | connect:PORT: one virtio NIC (eth0) on a QEMU
+#          socket network over the host's loopback (the guest that listens
+#          starts first), --mac MAC for it,
+#          --drive FILE: a raw image as a virtio disk (/dev/vda, vdb, ...),
+#          cache=none and share-rw=on so another guest may attach it too
 #
 # The console is streamed and saved to build/vm/console.log.  The exit
 # status is 0 only when the guest reports "VM-RESULT: N passed, 0 failed"
@@ -23,6 +30,10 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT_DIR=$PWD
 OUT=$ROOT_DIR/build/vm
+for a in "$@"; do	# --out first: the lock below is per directory
+	[ "${prev:-}" = --out ] && OUT=$(realpath -m "$a")
+	prev=$a
+done
 mkdir -p "$OUT"
 # One VM at a time per tree: the initramfs, its staging directory and
 # console.log are shared, and a second run would replace them under the
@@ -36,6 +47,7 @@ fi
 
 DEBUG=${MC_DEBUG_KERNEL:-0}
 BUILD=0 MODE=tests TESTS=all TIMEOUT="" CASE_TIMEOUT=600 MEM=2048 SMP=2 NVDIMM=0 ENVS=""
+NET="" MAC=52:54:00:12:34:56 DRIVES=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--build) BUILD=1 ;;
@@ -50,6 +62,10 @@ while [ $# -gt 0 ]; do
 	--env) ENVS="$ENVS mc.env.$2"; shift ;;
 	--debug-kernel) DEBUG=1 ;;
 	--kver) export MC_KVER=$2; shift ;;
+	--out) shift ;;		# taken above
+	--net) NET=$2; shift ;;
+	--mac) MAC=$2; shift ;;
+	--drive) DRIVES+=("$(realpath "$2")"); shift ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -106,7 +122,7 @@ else
 			echo "FAIL: vm/build (test DMA module build failed)"; exit 1; }
 	fi
 fi
-MC_KVER=$KVER bash scripts/vm/mkinitramfs.sh || exit 1
+MC_VM_OUT=$OUT MC_KVER=$KVER bash scripts/vm/mkinitramfs.sh || exit 1
 
 ncases=1
 if [ "$MODE" = tests ]; then
@@ -132,7 +148,19 @@ APPEND="console=ttyS0 panic=-1 loglevel=4 mc.mode=$MODE mc.tests=$TESTS mc.timeo
 # shellcheck disable=SC2086
 QEMU=(qemu-system-x86_64 $ACCEL -cpu max -smp "$SMP" $MACHINE -nographic
 	-no-reboot -kernel "$KERNEL" -initrd "$OUT/initramfs.cpio.gz"
-	-append "$APPEND" -nic none)
+	-append "$APPEND" -nic none)	# no default (user-mode) network
+if [ -n "$NET" ]; then
+	# Private to the QEMU processes on the host's loopback; the guests
+	# use link-local addresses on it (tests/vm/_2host_*.sh).
+	QEMU+=(-netdev "socket,id=n1,${NET%%:*}=127.0.0.1:${NET#*:}"
+		-device "virtio-net-pci,netdev=n1,mac=$MAC")
+fi
+i=0
+for d in "${DRIVES[@]}"; do
+	QEMU+=(-drive "if=none,id=d$i,file=$d,format=raw,cache=none,file.locking=off"
+		-device "virtio-blk-pci,drive=d$i,share-rw=on")
+	i=$((i + 1))
+done
 
 if [ "$MODE" = shell ]; then
 	exec "${QEMU[@]}"

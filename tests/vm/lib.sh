@@ -16,15 +16,16 @@ assert_eq() {
 }
 
 # assert_ok <check> <command...>: the command succeeds
+# (_an, not n: the command may be a function that sets n, as load_mod does)
 assert_ok() {
-	n=$1; shift
-	if "$@" > /tmp/assert.out 2>&1; then pass "$n"; else fail "$n" "'$*' failed: $(tail -2 /tmp/assert.out | tr '\n' ' ')"; fi
+	_an=$1; shift
+	if "$@" > /tmp/assert.out 2>&1; then pass "$_an"; else fail "$_an" "'$*' failed: $(tail -2 /tmp/assert.out | tr '\n' ' ')"; fi
 }
 
 # assert_fail <check> <command...>: the command fails
 assert_fail() {
-	n=$1; shift
-	if "$@" > /tmp/assert.out 2>&1; then fail "$n" "'$*' succeeded"; else pass "$n"; fi
+	_an=$1; shift
+	if "$@" > /tmp/assert.out 2>&1; then fail "$_an" "'$*' succeeded"; else pass "$_an"; fi
 }
 
 finish() { [ $NFAIL -eq 0 ]; exit $?; }
@@ -135,6 +136,51 @@ mc_objects_live() {
 	r=$(awk '$2 != 0 { printf "%s%s=%s", sep, $1, $2; sep = "," }' \
 		/sys/kernel/debug/dm-mirrorcache/objects 2>/dev/null)
 	echo "${r:-none}"
+}
+
+# mc_link_field <dm name> <key>: the value after <key> in a two-host
+# table's sysfs link ("local 0 peer connected connects 1 ...")
+mc_link_field() {
+	awk -v k=$2 '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }' \
+		$(sysfs_dm $1)/mirrorcache/link
+}
+
+# mc_wait_peer <dm name> <connecting|connected|lost> <seconds>: until the
+# link shows that state
+mc_wait_peer() {
+	_i=0
+	while [ "$(mc_link_field $1 peer)" != "$2" ]; do
+		[ $_i -ge $(($3 * 10)) ] && return 1
+		sleep 0.1; _i=$((_i + 1))
+	done
+}
+
+# rxe_on <netdev> [<ipv4>]: soft-RoCE device rxe0 on <netdev>, with the
+# (link-local) address; iproute2's tools by path, as busybox's sh would run
+# its own ip applet
+rxe_on() {
+	load_mod crc32_generic && load_mod rdma_rxe || return 1	# rxe asks for crc32
+	if [ -n "${2:-}" ]; then
+		/bin/ip addr add $2/16 dev $1 && /bin/ip link set $1 up || return 1
+	fi
+	/bin/rdma link add rxe0 type rxe netdev $1
+}
+
+# virtio_up: the virtio disks and NIC of a two-guest run (/dev/vd*, eth0)
+virtio_up() {
+	load_mod virtio_pci && load_mod virtio_net && load_mod virtio_blk || return 1
+	_i=0
+	while ! [ -e /sys/class/net/eth0 ] || ! [ -b /dev/vdb ]; do
+		[ $_i -ge 100 ] && return 1
+		sleep 0.1; _i=$((_i + 1))
+	done
+}
+
+# kernel_clean <check>: no bug, warning, lockdep report or hung task in the
+# kernel log so far (script mode has no per-case check by the init)
+kernel_clean() {
+	_bad=$(dmesg | grep -E 'BUG:|WARNING:|Oops|general protection|blocked for more than|soft lockup|Call Trace|KASAN|circular locking|recursive locking|inconsistent lock state|suspicious RCU|sleeping function' | head -3)
+	[ -z "$_bad" ] && pass $1 || fail $1 "$_bad"
 }
 
 # now_ms: milliseconds since boot

@@ -24,16 +24,12 @@ if ! [ -e /lib/mc-mods/rdma_cm.deps ] || ! [ -s /lib/mc-mods/rdma_rxe.deps ]; th
 	fi
 	finish
 fi
-load_mod crc32_generic	# rxe asks the crypto API for crc32
-load_mod rdma_rxe || fail rxe_loads
 load_mod veth || fail veth_loads
 KNOB=/sys/kernel/debug/dm-mirrorcache/inject_link_silent
 IP=169.254.10.1
-# iproute2's ip by path: busybox's sh would run its own applet
 assert_ok veth_add /bin/ip link add mcv0 type veth peer name mcv1
-assert_ok veth_addr /bin/ip addr add $IP/16 dev mcv0
-assert_ok veth_up sh -c "/bin/ip link set mcv0 up && /bin/ip link set mcv1 up"
-assert_ok rxe_link /bin/rdma link add rxe0 type rxe netdev mcv0
+assert_ok veth_up /bin/ip link set mcv1 up
+assert_ok rxe_link rxe_on mcv0 $IP
 
 brd_setup 2 16384	# two 16 MiB LUs, shared by both "hosts"
 S=32768			# sectors per LU
@@ -45,16 +41,9 @@ tbl() {	# tbl <cache0> <cache1> <#opts> <opts...>
 }
 mk() { dmsetup create $1 --table "$2"; }
 link_of() { cat $(sysfs_dm $1)/mirrorcache/link; }
-link_field() { link_of $1 | awk -v k=$2 '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }'; }
+link_field() { mc_link_field "$@"; }
 peer_status() { dmsetup status $1 | awk '{ for (i = 1; i < NF; i++) if ($i == "peer") print $(i + 1), $(i + 2), $(i + 3) }'; }
-# wait_peer <dev> <state> [seconds]: until the link shows the state
-wait_peer() {
-	_i=0
-	while [ "$(link_field $1 peer)" != "$2" ]; do
-		[ $_i -ge $((${3:-30} * 10)) ] && return 1
-		sleep 0.1; _i=$((_i + 1))
-	done
-}
+wait_peer() { mc_wait_peer $1 $2 ${3:-30}; }
 # refused <check> <message part> <table>: the table is refused, clearly
 refused() {
 	if mk mcX "$3" 2> /tmp/e; then

@@ -1,0 +1,81 @@
+#!/bin/bash
+# make check-2host: two guests, one host each of a two-host table
+# (Documentation/two-hosts.rst), linked by a QEMU socket network over this
+# machine's loopback (private to the two QEMU processes; the guests use
+# link-local addresses), two disk images attached to both.  Host A
+# (tests/vm/_2host_a.sh, controller 0) listens; host B
+# (tests/vm/_2host_b.sh, controller 1) boots, connects, and is killed
+# (SIGKILL of its QEMU) when A asks; A must lose it by its heartbeat; B is
+# booted again and must connect as a new generation.  The guests talk to
+# this script through "MARK:" lines on their consoles.  One vCPU each.
+# Ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+D=build/2host
+mkdir -p "$D"
+rm -f "$D"/*.log "$D"/d0.img "$D"/d1.img
+truncate -s 16M "$D/d0.img" "$D/d1.img"
+PORT=$((40000 + $$ % 20000))
+PASS=0 FAIL=0
+pass() { echo "PASS: 2host/$1"; PASS=$((PASS + 1)); }
+fail() { echo "FAIL: 2host/$1 (${2:-failed})"; FAIL=$((FAIL + 1)); }
+
+guest() {	# guest <a|b> <log> <net>: one guest in the background
+	local mac=52:54:00:00:20:01
+	[ "$1" = b ] && mac=52:54:00:00:20:02
+	setsid bash scripts/vm/run.sh --out "build/vm-$1" --script "_2host_$1" \
+		--smp 1 --mem 1024 --net "$3" --mac "$mac" \
+		--drive "$D/d0.img" --drive "$D/d1.img" --timeout 1200 \
+		> "$2" 2>&1 < /dev/null &
+}
+kill_b() { pkill -9 -f "build/vm-b/initramfs.cpio.gz"; }
+# wait_mark <log> <text> <seconds>: the guest printed "MARK: <text>"
+wait_mark() {
+	local i=0
+	until grep -aq "^MARK: $2" "$1"; do
+		[ $i -ge "$3" ] && return 1
+		sleep 1; i=$((i + 1))
+	done
+}
+
+make -s module KDIR="/lib/modules/$(bash scripts/kver.sh)/build" > /dev/null ||
+	{ fail build; echo "$PASS passed, $FAIL failed"; exit 1; }
+guest a "$D/a.log" "listen:$PORT"
+APID=$!
+if wait_mark "$D/a.log" a-listening 300; then
+	pass a_boots
+	guest b "$D/b1.log" "connect:$PORT"
+	wait_mark "$D/b1.log" b-connected 300 && pass b_connects || fail b_connects
+	wait_mark "$D/b1.log" b-sees 60
+	want=$(grep -a "^MARK: a-data" "$D/a.log" | cut -d' ' -f3)
+	got=$(grep -a "^MARK: b-sees" "$D/b1.log" | cut -d' ' -f3)
+	[ -n "$want" ] && [ "$want" = "$got" ] && pass b_reads_a_write_on_shared_disk ||
+		fail b_reads_a_write_on_shared_disk "A wrote $want, B read $got"
+	if wait_mark "$D/a.log" kill-b 120; then
+		kill_b && pass b_killed || fail b_killed
+	fi
+	if wait_mark "$D/a.log" restart-b 120; then
+		sleep 2	# the killed QEMU's socket is closed; A's listens again
+		guest b "$D/b2.log" "connect:$PORT"
+	fi
+	wait_mark "$D/a.log" done 400
+	kill_b
+else
+	fail a_boots "$(tail -3 "$D/a.log")"
+fi
+wait $APID
+arc=$?
+kill_b
+grep -a "^MARK: lost after" "$D/a.log" | sed 's/^MARK: /2host: A /'
+# A's checks, and B's before it was killed (its harness then reports a
+# timeout, which is the kill).  The first line of a console may follow
+# the firmware's escape codes: match anywhere in the line.
+grep -a -o -E "(PASS|FAIL): vm/_2host_a/.*" "$D/a.log" | sed 's|vm/_2host_a/|2host/a/|'
+PASS=$((PASS + $(grep -a -o "PASS: vm/_2host_a/" "$D/a.log" | wc -l)))
+FAIL=$((FAIL + $(grep -a -o "FAIL: vm/" "$D/a.log" | wc -l)))
+cat "$D"/b*.log 2>/dev/null | grep -a -o -E "(PASS|FAIL): vm/_2host_b/.*" | sed 's|vm/_2host_b/|2host/b/|'
+PASS=$((PASS + $(cat "$D"/b*.log | grep -a -o "PASS: vm/_2host_b/" | wc -l)))
+FAIL=$((FAIL + $(cat "$D"/b*.log | grep -a -o "FAIL: vm/_2host_b/" | wc -l)))
+[ $arc = 0 ] || fail a_guest "run.sh exit $arc (see $D/a.log)"
+echo "$PASS passed, $FAIL failed"
+[ $FAIL = 0 ]
