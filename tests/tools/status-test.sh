@@ -193,6 +193,19 @@ suite() {
 		'^  cache   .* 28/58 read/write pages in use: 8 dirty \(8 of them relinked, in the mirror area\), 28 clean, 30 free$' \
 		'^  mirror  .* 22/38 .*\(stale while failed; rebuilt at recovery\)$'
 
+	# a two-host table, host A: its controller solo, the peer's remote,
+	# the link's group at the end of the status line
+	run twohost mc0
+	clean twohost
+	has twohost/states '^Controller 0: solo \(two-host table: no mirror in the peer host yet, writes go through to the LUs\)' \
+		'^Controller 1: remote \(runs on the peer host, link connected; its LUs are a path error here\)$' \
+		'^  mirror  .* 0/38 pages in use of its mirror area in ctrl1 \(no mirror to the peer host yet\)$'
+	has twohost/link '^Link to the peer host: connected, 1 connect, 0 losses$' \
+		'^  local 0 peer connected connects 1 losses 0 refusals 0 generation 5120fe9bec86d768 '
+	has twohost/options 'local 0, addr rdma:169\.254\.10\.1:7470, peer rdma:169\.254\.10\.1:7471, fencing resource, heartbeat_ms 250$'
+	lacks twohost/no-other '^Other:'
+	lacks twohost/no-ctrl1-bars '^  memory  96 pages'
+
 	# LU 1 in the error state with held pages
 	run lu-error mc0
 	clean lu-error
@@ -277,7 +290,7 @@ suite() {
 	unset MC_STATUS_WATCH_COUNT
 }
 
-for fx in healthy loaded failing failed lu-error failback future takeover; do mktree "$fx"; done
+for fx in healthy loaded failing failed lu-error failback future takeover twohost; do mktree "$fx"; done
 
 # README.md shows the healthy and failed screens: they must be current
 SH=sh SH_NAME=readme RUNPATH=$PATH
