@@ -41,6 +41,16 @@
 
 #define MC_POISON		0xdeadc0deU
 #define MC_FAILBACK_WAIT	(10 * HZ)	/* write-through destage phase */
+/*
+ * The switch holds I/O for at most about twice MC_FAILBACK_HOLD (the
+ * device's bios, then the last destage); if they do not drain (a hung
+ * disk), it lets I/O go for MC_FAILBACK_RETRY_MS (the held bios run) and
+ * the destage phase runs again, MC_FAILBACK_TRIES times in all before the
+ * recovery gives up.
+ */
+#define MC_FAILBACK_HOLD	(5 * HZ)
+#define MC_FAILBACK_RETRY_MS	2000	/* I/O runs between two tries */
+#define MC_FAILBACK_TRIES	5
 #define MC_PURGE_CHUNK		1024		/* pages per hold of the lock */
 
 /* ---- fail ---- */
@@ -559,19 +569,26 @@ static void mc_lock_unfenced(struct mc_target *mc)
  * Phase 2 of a failback (seed 004), state_lock held: with new bios held
  * for a short stall, the last dirty pages of survivor @s are destaged,
  * both mirror management tables are rebuilt and each LU returns to
- * recovering controller @f.  Return: 0 or -EIO (held pages: @f stays
- * failed).
+ * recovering controller @f.  Return: 0, -EIO (held pages: @f stays
+ * failed) or -EAGAIN (the bios or the destage did not drain within
+ * MC_FAILBACK_HOLD: I/O goes on, nothing changed).
  */
 static int mc_failback_switch(struct mc_target *mc, struct mc_ctrl *f,
 			      struct mc_ctrl *s)
 {
 	unsigned int i, luns = 0;
 	ktime_t t0 = ktime_get();
+	u32 held;
 
 	mc->failback_phase = MC_FB_SWITCH;
 	mc_io_freeze(mc);
-	mc_io_wait_idle(mc);
-	if (mc_wb_drain(s)) {
+	if (!mc_io_wait_idle_timeout(mc, MC_FAILBACK_HOLD) ||
+	    mc_wb_drain_for(s, MC_FAILBACK_HOLD, &held)) {
+		mc->failback_phase = MC_FB_DESTAGE;
+		mc_io_thaw(mc);
+		return -EAGAIN;
+	}
+	if (held) {
 		mc_recover_abort(mc, f, s);
 		return -EIO;
 	}
@@ -611,6 +628,8 @@ static void mc_recover_work(struct work_struct *work)
 	struct mc_ctrl *f = container_of(work, struct mc_ctrl, recover_work);
 	struct mc_target *mc = f->mc;
 	struct mc_ctrl *s = mc_peer(f);
+	unsigned int tries;
+	int r;
 
 	mc_lock_unfenced(mc);
 	if (mc_recover_held(s)) {	/* refused by an LU meanwhile */
@@ -625,12 +644,26 @@ static void mc_recover_work(struct work_struct *work)
 	mc_ctrl_set_state(s, MC_CTRL_HANDBACK);
 	mc->failback_phase = MC_FB_DESTAGE;
 	mutex_unlock(&mc->state_lock);
-	mc_wb_start(s);
-	wait_event_timeout(s->wb_wait, !mc_dirty_pages(s) ||
-			   READ_ONCE(mc->suspended), MC_FAILBACK_WAIT);
-
-	mutex_lock(&mc->state_lock);
-	if (mc_failback_switch(mc, f, s))
+	for (tries = 1; ; tries++) {
+		mc_wb_start(s);
+		wait_event_timeout(s->wb_wait, !mc_dirty_pages(s) ||
+				   READ_ONCE(mc->suspended), MC_FAILBACK_WAIT);
+		mutex_lock(&mc->state_lock);
+		r = mc_failback_switch(mc, f, s);
+		if (r != -EAGAIN)
+			break;
+		if (tries == MC_FAILBACK_TRIES) {
+			DMERR("ctrl%u: recovery abandoned: the I/O of the device did not drain for the failback in %u tries (a hung disk?); it stays failed",
+			      f->id, tries);
+			mc_recover_abort(mc, f, s);
+			break;
+		}
+		mutex_unlock(&mc->state_lock);
+		DMWARN_LIMIT("ctrl%u: the I/O of the device did not drain within %u s for the failback (a hung disk?); I/O goes on, trying again",
+			     f->id, MC_FAILBACK_HOLD / HZ);
+		msleep(MC_FAILBACK_RETRY_MS);
+	}
+	if (r == -EIO)
 		mc_recover_held(s);	/* logs the pages an LU refused */
 	WRITE_ONCE(f->recover_pending, false);	/* "online" from here */
 	mutex_unlock(&mc->state_lock);

@@ -844,7 +844,7 @@ static void mc_discard_complete(struct mc_ctrl *c, struct bio *bio)
  * run inside one SRCU read section; mc_io_freeze() closes the gate and then
  * waits for every read section that began before (synchronize_srcu()).  So
  * when it returns, every bio is either held or counted in active_ios, and
- * mc_io_wait_idle() cannot miss one that slipped past the check.
+ * mc_io_wait_idle_timeout() cannot miss one that slipped past the check.
  */
 
 /*
@@ -1002,12 +1002,20 @@ static void mc_io_thaw(struct mc_target *mc)
 }
 
 /**
- * mc_io_wait_idle - wait until no started bio is in the target
+ * mc_io_wait_idle_timeout - wait until no started bio is in the target,
+ *	for at most @timeout
  * @mc: the target, frozen
+ * @timeout: in jiffies
+ *
+ * A bio of a hung LU (a fill, a write parked behind its destage) does not
+ * leave: a switch, which must not hold I/O for ever, then gives up.
+ *
+ * Return: true when no started bio is left.
  */
-static void mc_io_wait_idle(struct mc_target *mc)
+static bool mc_io_wait_idle_timeout(struct mc_target *mc, unsigned long timeout)
 {
-	wait_event(mc->idle_wait, !atomic_read(&mc->active_ios));
+	return wait_event_timeout(mc->idle_wait, !atomic_read(&mc->active_ios),
+				  timeout) > 0;
 }
 
 static int mc_io_gate_init(struct mc_target *mc)

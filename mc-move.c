@@ -41,6 +41,7 @@
  *    (mc_restore_backups()) and owns the LU again.  O fails: T keeps
  *    the relinked pages, the only copy now, as after any failover.
  */
+#include <linux/delay.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
@@ -50,6 +51,14 @@
 /* destage: hold I/O for the switch once at most this many pages are left */
 #define MC_MOVE_SWITCH_PAGES	256
 #define MC_MOVE_POLL		(HZ / 10)
+/*
+ * One switch holds I/O for at most MC_MOVE_HOLD; if the device's bios or
+ * the last destage do not drain by then (a hung disk), it lets I/O go,
+ * waits MC_MOVE_RETRY_MS and tries again, MC_MOVE_TRIES times in all.
+ */
+#define MC_MOVE_HOLD		(5 * HZ)
+#define MC_MOVE_RETRY_MS	2000
+#define MC_MOVE_TRIES		15
 
 static const char * const mc_move_methods[] = {
 	[MC_MOVE_DESTAGE] = "destage",
@@ -164,15 +173,20 @@ static int mc_move_destage(struct mc_lun *lun)
 }
 
 /*
- * Inside the hold: destage the last dirty pages of @lun on @o.  Bounded:
- * no bio runs, and a destage the LU refuses holds its page.
+ * Inside the hold: destage the last dirty pages of @lun on @o.  No bio
+ * runs, a destage the LU refuses holds its page; an LU that does not
+ * complete them within MC_MOVE_HOLD gives -EAGAIN (the switch lets I/O go
+ * and tries again).
  */
 static int mc_move_destage_rest(struct mc_lun *lun, struct mc_ctrl *o)
 {
 	u32 held;
 
 	mc_wb_start(o);
-	wait_event(o->wb_wait, mc_move_dirty(o, lun, &held) == held);
+	if (!wait_event_timeout(o->wb_wait,
+				mc_move_dirty(o, lun, &held) == held,
+				MC_MOVE_HOLD))
+		return -EAGAIN;
 	return held ? -EIO : 0;
 }
 
@@ -282,7 +296,7 @@ static void mc_pull_backup(struct mc_ctrl *o, struct mc_lun *lun,
 /*
  * Inside the hold: hand @lun's dirty pages from @o to @t.  Write-back of
  * @o leaves the LU alone from here on; the destages it has in flight end
- * first (bounded: LU I/O).
+ * first, within MC_MOVE_HOLD or -EAGAIN (write-back takes the LU up again).
  */
 static int mc_pull_switch(struct mc_lun *lun, struct mc_ctrl *o,
 			  struct mc_ctrl *t)
@@ -295,7 +309,10 @@ static int mc_pull_switch(struct mc_lun *lun, struct mc_ctrl *o,
 	spin_lock(&o->lock);
 	__set_bit(lun->id, o->wb_lu_stop);
 	spin_unlock(&o->lock);
-	wait_event(o->wb_wait, !READ_ONCE(o->wb_lu_inflight[lun->id]));
+	r = -EAGAIN;
+	if (!wait_event_timeout(o->wb_wait, !READ_ONCE(o->wb_lu_inflight[lun->id]),
+				MC_MOVE_HOLD))
+		goto out;
 
 	cap = READ_ONCE(o->fl_dirty[lun->id]);
 	noio = memalloc_noio_save();	/* I/O of this device is held */
@@ -337,15 +354,30 @@ static void mc_move_pull(struct mc_lun *lun)
 
 /* ---- the switch and the move ---- */
 
+/* The switch proper, I/O held (-EAGAIN: it did not drain in time). */
+static int mc_move_switch_held(struct mc_lun *lun, struct mc_ctrl *o,
+			       struct mc_ctrl *t)
+{
+	if (!mc_io_wait_idle_timeout(lun->mc, MC_MOVE_HOLD))
+		return -EAGAIN;
+	mc_inject(takeover_hold_ms);
+	if (lun->move_method == MC_MOVE_DESTAGE)
+		return mc_move_destage_rest(lun, o);
+	return mc_pull_switch(lun, o, t);
+}
+
 /*
  * Switch @lun to its target with new I/O held.  Under state_lock: no
- * failover, recovery or suspend interleaves.
+ * failover, recovery or suspend interleaves.  -EAGAIN: the bios of the
+ * device or the last destage did not drain within MC_MOVE_HOLD (a hung
+ * disk somewhere); I/O went on, nothing changed.
  */
 static int mc_move_switch(struct mc_lun *lun)
 {
 	struct mc_target *mc = lun->mc;
 	struct mc_ctrl *o = &mc->ctrl[lun->move_from];
 	struct mc_ctrl *t = &mc->ctrl[lun->move_to];
+	int phase = READ_ONCE(lun->phase);
 	ktime_t t0;
 	int r;
 
@@ -356,12 +388,9 @@ static int mc_move_switch(struct mc_lun *lun)
 	WRITE_ONCE(lun->phase, MC_MV_SWITCHING);
 	t0 = ktime_get();
 	mc_io_freeze(mc);
-	mc_io_wait_idle(mc);
-	mc_inject(takeover_hold_ms);
-	if (lun->move_method == MC_MOVE_DESTAGE)
-		r = mc_move_destage_rest(lun, o);
-	else
-		r = mc_pull_switch(lun, o, t);
+	r = mc_move_switch_held(lun, o, t);
+	if (r == -EAGAIN)
+		WRITE_ONCE(lun->phase, phase);
 	if (!r) {
 		mc_lun_set_owner(lun, t->id);
 		if (lun->return_to != MC_NO_CTRL)
@@ -389,6 +418,8 @@ static const char *mc_move_why(int r)
 		return "the LU has pages its disk refused";
 	case -ENOMEM:
 		return "out of memory";
+	case -EAGAIN:
+		return "the I/O of the device did not drain for the switch (a hung disk?)";
 	default:
 		return "a mirror page does not match the table";
 	}
@@ -438,12 +469,20 @@ static void mc_move_work(struct work_struct *work)
 {
 	struct mc_lun *lun = container_of(work, struct mc_lun, move_work);
 	struct mc_ctrl *o = &lun->mc->ctrl[lun->move_from];
+	unsigned int tries = 0;
 	int r = 0;
 
-	if (lun->move_method == MC_MOVE_DESTAGE)
-		r = mc_move_destage(lun);
-	if (!r)
-		r = mc_move_switch(lun);
+	do {
+		if (r) {	/* -EAGAIN: I/O went on; let it run a while */
+			DMWARN_LIMIT("takeover of LU %u: I/O of the device did not drain within %u s for the switch (a hung disk?); I/O goes on, trying again",
+				     lun->id, MC_MOVE_HOLD / HZ);
+			msleep(MC_MOVE_RETRY_MS);
+		}
+		r = lun->move_method == MC_MOVE_DESTAGE ? mc_move_destage(lun) : 0;
+		if (!r)
+			r = mc_move_switch(lun);
+	} while (r == -EAGAIN && ++tries < MC_MOVE_TRIES &&
+		 !READ_ONCE(lun->mc->dying));
 	mc_move_drain_lu(o, lun, false);
 	if (!r && lun->move_method == MC_MOVE_INSTANT)
 		mc_move_pull(lun);

@@ -692,6 +692,32 @@ static void mc_wb_check_flushes(struct mc_ctrl *c, struct bio_list *ready)
 }
 
 /**
+ * mc_wb_drain_for - mc_wb_drain() for at most @timeout
+ * @c: the controller
+ * @timeout: jiffies, or MAX_SCHEDULE_TIMEOUT
+ * @held: set to the pages held because their LU refused the destage
+ *
+ * Return: 0, or -EAGAIN when dirty pages were still under way at the end
+ * (an LU that does not complete its writes).
+ */
+static int mc_wb_drain_for(struct mc_ctrl *c, long timeout, u32 *held)
+{
+	long left;
+
+	spin_lock(&c->lock);
+	c->wb_drain++;
+	spin_unlock(&c->lock);
+	queue_work(c->wq, &c->wb_work);
+	left = wait_event_timeout(c->wb_wait, !mc_dirty_unheld(c) ||
+				  !mc_ctrl_up(c), timeout);
+	spin_lock(&c->lock);
+	c->wb_drain--;
+	*held = mc_list_count(&c->lists, MC_L_HELD);
+	spin_unlock(&c->lock);
+	return left ? 0 : -EAGAIN;
+}
+
+/**
  * mc_wb_drain - destage every dirty page and wait for it
  * @c: the controller
  *
@@ -706,15 +732,6 @@ static u32 mc_wb_drain(struct mc_ctrl *c)
 {
 	u32 held;
 
-	spin_lock(&c->lock);
-	c->wb_drain++;
-	spin_unlock(&c->lock);
-	queue_work(c->wq, &c->wb_work);
-	wait_event(c->wb_wait, !mc_dirty_unheld(c) ||
-		   !mc_ctrl_up(c));
-	spin_lock(&c->lock);
-	c->wb_drain--;
-	held = mc_list_count(&c->lists, MC_L_HELD);
-	spin_unlock(&c->lock);
+	mc_wb_drain_for(c, MAX_SCHEDULE_TIMEOUT, &held);
 	return held;
 }

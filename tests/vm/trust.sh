@@ -51,6 +51,14 @@
 # pk. every parked bio names what it waits for (ctrlN/parked): a write
 #     for a mirror page, two reads for one fill; each is woken by its
 #     event and the counts go back to zero (new: there was no such file).
+# ht. a takeover of a healthy LU while another LU hangs (a read waits
+#     20 s for its fill): the switch holds I/O for a bounded time, then
+#     lets it go and tries again; writes to a third LU complete meanwhile
+#     and the takeover ends once the hung read has (the switch waited for
+#     every bio of the device with all I/O held: 20 s).
+# hf. the same for the switch of a recovery (failback): a write to a
+#     healthy LU completes while the hung read holds the switch back, the
+#     recovery ends once the read has.
 . /tests/lib.sh
 
 DBG=/sys/kernel/debug/dm-mirrorcache
@@ -118,7 +126,7 @@ bg_write() {
 }
 
 # MC_TRUST_PARTS: the parts to run, comma-separated (default: all), e.g. 2,6
-PARTS=$(echo "${MC_TRUST_PARTS:-5,1,2,4,3,6,7,9,10,11,12,wt,rt,as,pk}" | tr , ' ')
+PARTS=$(echo "${MC_TRUST_PARTS:-5,1,2,4,3,6,7,9,10,11,12,wt,rt,as,pk,ht,hf}" | tr , ' ')
 
 # ---- 5. two mirrorcache targets in one table ----
 part_5() {
@@ -526,6 +534,60 @@ part_pk() {
 	assert_eq "$(cat $SYS/ctrl1/parked)" "$NONE" pk_fill_unparked
 	lu_set lu1 "$(linear 1)"
 	teardown pk
+}
+
+# hung_read <tag> <block>: LU0 hangs 20 s per read; a read of <block>
+# waits for its fill in the background (/tmp/<tag>.rc once it ends)
+hung_read() {
+	lu_set lu0 "0 $S delay /dev/ram0 0 20000 /dev/ram0 0 0" || fail $1_hang0
+	( dd if=/dev/mapper/mc0 of=/dev/null bs=4096 skip=$2 count=1 iflag=direct 2>/dev/null
+	  echo $? > /tmp/$1.rc ) &
+	wait_for 5 grep -q "^fill 1 " $SYS/ctrl0/parked || fail $1_read_parked "$(cat $SYS/ctrl0/parked)"
+}
+# quick_write <tag> <block>: a 4 KiB write to LU2 completes within 10 s
+quick_write() {
+	sleep 1
+	t0=$(now_ms)
+	timeout 60 dd if=/tmp/$1 of=/dev/mapper/mc0 bs=4096 seek=$2 oflag=direct 2>/dev/null
+	t=$(( $(now_ms) - t0 ))
+	[ $t -lt 10000 ] && pass $1_other_lu_writes || fail $1_other_lu_writes "took $t ms"
+}
+
+# hung_end <tag> <log text>: the hung read ends well, LU0 is back, the
+# kernel log says the switch let I/O go, nothing is left
+hung_end() {
+	wait_for 30 test -s /tmp/$1.rc
+	assert_eq "$(cat /tmp/$1.rc 2>/dev/null)" 0 $1_hung_read_completes
+	lu_set lu0 "$(linear 0)"
+	dmesg | grep -q "$2" && pass $1_retry_logged || fail $1_retry_logged
+	teardown $1
+}
+
+# ---- ht. a hung LU does not hold a takeover of another LU's I/O ----
+part_ht() {
+	setup3 512
+	dd if=/dev/urandom of=/tmp/ht bs=4096 count=1 2>/dev/null
+	hung_read ht 7
+	assert_ok ht_takeover dmsetup message mc0 0 takeover 1 0 destage
+	quick_write ht $((2 * P + 3))
+	assert_ok ht_message_returns timeout 15 dmsetup message mc0 0 flush
+	lun_phase 1 idle && pass ht_takeover_ends || fail ht_takeover_ends "$(cat $SYS/lun1/phase)"
+	assert_eq "$(cat $SYS/lun1/owner)" 0 ht_taken_over
+	hung_end ht "takeover of LU 1: I/O of the device did not drain"
+}
+
+# ---- hf. a hung LU does not hold a failback's switch for ever ----
+part_hf() {
+	setup3 512
+	dd if=/dev/urandom of=/tmp/hf bs=4096 count=1 2>/dev/null
+	assert_ok hf_fail msg_do mc0 fail 1
+	hung_read hf 9
+	assert_ok hf_recover dmsetup message mc0 0 recover 1
+	quick_write hf $((2 * P + 4))
+	mc_settle $SYS
+	assert_eq "$(cat $SYS/ctrl1/state)" online hf_recovered
+	assert_eq "$(cat $SYS/lun1/owner)" 1 hf_lu_back
+	hung_end hf "did not drain within 5 s for the failback"
 }
 
 for p in $PARTS; do part_$p; done
