@@ -154,22 +154,28 @@ static int mc_move_blocked(struct mc_lun *lun)
 	return 0;
 }
 
-/* Phase destaging: wait until few dirty pages of @lun are left. */
-static int mc_move_destage(struct mc_lun *lun)
+/*
+ * Phase destaging: wait until at most @left dirty pages of @lun are left
+ * (MC_MOVE_SWITCH_PAGES; none before a switch tried again: the last one
+ * did not drain within its hold).
+ */
+static int mc_move_destage(struct mc_lun *lun, u32 left)
 {
 	struct mc_ctrl *o = &lun->mc->ctrl[lun->move_from];
-	u32 held;
+	u32 dirty, held;
 	int r;
 
 	mc_move_drain_lu(o, lun, true);
-	while (!(r = mc_move_blocked(lun)) &&
-	       mc_move_dirty(o, lun, &held) > MC_MOVE_SWITCH_PAGES) {
+	for (;;) {
+		r = mc_move_blocked(lun);
+		dirty = mc_move_dirty(o, lun, &held);
+		if (r || dirty <= left + held)
+			return r;
 		wait_event_timeout(o->wb_wait, mc_move_blocked(lun) ||
-				   READ_ONCE(o->fl_dirty[lun->id]) <=
-				   MC_MOVE_SWITCH_PAGES, MC_MOVE_POLL);
+				   READ_ONCE(o->fl_dirty[lun->id]) <= left + held,
+				   MC_MOVE_POLL);
 		mc_wb_start(o);
 	}
-	return r;
 }
 
 /*
@@ -478,7 +484,8 @@ static void mc_move_work(struct work_struct *work)
 				     lun->id, MC_MOVE_HOLD / HZ);
 			msleep(MC_MOVE_RETRY_MS);
 		}
-		r = lun->move_method == MC_MOVE_DESTAGE ? mc_move_destage(lun) : 0;
+		r = lun->move_method != MC_MOVE_DESTAGE ? 0 :
+		    mc_move_destage(lun, tries ? 0 : MC_MOVE_SWITCH_PAGES);
 		if (!r)
 			r = mc_move_switch(lun);
 	} while (r == -EAGAIN && ++tries < MC_MOVE_TRIES &&
