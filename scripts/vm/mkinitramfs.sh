@@ -27,7 +27,7 @@ STAGE=$OUT/root
 MODS="dm-mod dm-delay dm-flakey dm-writecache dm-cache dm-cache-smq dm-mirror
 	dm-log dm-region-hash brd null_blk ext4 xfs libnvdimm nd_pmem nfit
 	crc32c_generic crc32c-intel loop dm-log-writes dm-multipath dm-round-robin
-	dm-service-time rdma_cm rdma_rxe veth crc32_generic virtio_pci virtio_blk
+	dm-service-time ib_core rdma_cm rdma_rxe veth crc32_generic virtio_pci virtio_blk
 	virtio_net"
 BINS="dmsetup fio mke2fs mkfs.ext4 e2fsck fsck.ext4 mkfs.xfs xfs_repair ndctl
 	blkid losetup blkdiscard fstrim fallocate ip rdma"
