@@ -19,7 +19,9 @@
  * or at once on a connection-manager event or a completion error.
  *
  * Concurrency: the connection manager calls mc_link_cm_handler() under the
- * id's handler mutex; completions run in softirq context.  Neither blocks:
+ * id's handler mutex; completions run in softirq context, queue-pair events
+ * perhaps in interrupt context (the link's lock is taken with interrupts
+ * off everywhere).  None of them blocks:
  * what sleeps runs on the link's ordered work queue (@wq), which also
  * serialises the posting of sends with the teardown of a connection.  A
  * connection is torn down as a whole (mc_link_conn_free()) by the reset
@@ -446,6 +448,7 @@ static void mc_link_hello_rx(struct mc_link_conn *conn,
 {
 	struct mc_link *link = conn->link;
 	struct mc_link_hello p;
+	unsigned long flags;
 	const char *why;
 	bool up = false;
 
@@ -455,7 +458,7 @@ static void mc_link_hello_rx(struct mc_link_conn *conn,
 	 * The peer's HELLO may overtake our own ESTABLISHED event (the
 	 * passive side learns of it last): any HELLO on the connection counts.
 	 */
-	spin_lock(&link->lock);
+	spin_lock_irqsave(&link->lock, flags);
 	if (link->conn == conn && link->state != MC_LS_CONNECTED) {
 		if (why) {
 			link->refusals++;
@@ -467,7 +470,7 @@ static void mc_link_hello_rx(struct mc_link_conn *conn,
 			up = true;
 		}
 	}
-	spin_unlock(&link->lock);
+	spin_unlock_irqrestore(&link->lock, flags);
 	if (why) {
 		DMERR_LIMIT("ctrl%d: refused peer ctrl%u: %s (peer: %u LUs, caches %u/%u, mirror_ratio %u; ours: %u LUs, caches %u/%u, mirror_ratio %u)",
 			    link->cfg.local, p.ctrl, why, p.nr_luns,
@@ -487,6 +490,7 @@ static void mc_link_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 	struct mc_link_conn *conn = b->conn;
 	struct mc_link *link = conn->link;
 	const struct mc_link_wire *w = b->msg;
+	unsigned long flags;
 
 	if (wc->status != IB_WC_SUCCESS) {
 		if (wc->status != IB_WC_WR_FLUSH_ERR)
@@ -501,10 +505,10 @@ static void mc_link_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 		mc_link_lost(conn, "the peer speaks another protocol");
 		return;
 	}
-	spin_lock(&link->lock);
+	spin_lock_irqsave(&link->lock, flags);
 	if (link->conn == conn)
 		link->last_rx = jiffies;
-	spin_unlock(&link->lock);
+	spin_unlock_irqrestore(&link->lock, flags);
 	if (le16_to_cpu(w->type) == MC_LM_HELLO)
 		mc_link_hello_rx(conn, w);
 
