@@ -60,6 +60,7 @@ stage vm bash scripts/vm/run.sh --tests "$TESTS" ${MC_VM_ENV:+--env $MC_VM_ENV}
 p=$(grep -c '^PASS:' "$LOG")
 f=$(grep -c '^FAIL:' "$LOG")
 echo
-grep '^FAIL:' "$LOG" || true
+# the failures again, indented: .ci/run counts lines that start with FAIL:
+grep '^FAIL:' "$LOG" | sed 's/^/  /' || true
 echo "$p passed, $f failed"
 [ "$f" = 0 ] && [ "$p" -gt 0 ]
