@@ -620,6 +620,12 @@ struct mc_array {
  * @array: the mapped device's array (mc-array.c)
  * @link: the RDMA link to the peer host in a two-host table (mc-link.c),
  *	NULL in a single-host one
+ * @host_work: two hosts: this host's controller follows the link, solo
+ *	while the peer's memory is not writable (mc-fail.c)
+ * @peer_copies: two hosts: the peer host was lost and our mirror area
+ *	keeps its copies, not yet relinked (fencing resource waits for
+ *	peer_fenced); the memory is withheld from the link (state_lock)
+ * @lost_generation: the generation of that peer (its last HELLO)
  */
 struct mc_target {
 	struct dm_target *ti;
@@ -662,6 +668,9 @@ struct mc_target {
 	bool dying;
 	struct mc_array *array;
 	struct mc_link *link;
+	struct delayed_work host_work;
+	bool peer_copies;
+	u64 lost_generation;
 };
 
 /* A two-host table: this host runs one controller (opts.link.local). */
@@ -799,14 +808,21 @@ struct mc_nch_vec {
 	struct mc_cbe cbe[MC_NCH_VEC];
 };
 
+/* What became of the mirror copies of one node-channel request. */
+enum mc_nch_status {
+	MC_NCH_COPIED,	/* complete and marked */
+	MC_NCH_DOWN,	/* the copying controller went down first: nothing
+			 * counts, the write runs again through the survivor */
+	MC_NCH_LOST,	/* two hosts: the peer's memory was lost first (the
+			 * link): the write goes through to its LU */
+};
+
 /*
  * How the node channel (mc_nch_copy()) reports finished mirror copies to
- * its caller: the copies of the @n pages @pages of @io are complete and
- * marked, or, with @copied false, did not count because @c went down
- * first.
+ * its caller: the copies of the @n pages @pages of @io ended as @st.
  */
 typedef void (*mc_nch_done_fn)(struct mc_ctrl *c, struct mc_io *io,
-			       const u32 *pages, u32 n, bool copied);
+			       const u32 *pages, u32 n, enum mc_nch_status st);
 
 /* Fire a fault-injection knob of mc-debug.c (off: one load and branch). */
 #define mc_inject(knob) \

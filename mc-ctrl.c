@@ -180,7 +180,9 @@ static int mc_ctrl_alloc_tables(struct mc_ctrl *c)
 	lnext = MC_KVCALLOC(nr, lnext);
 	on = MC_KVCALLOC(nr, on);
 	link = MC_KVCALLOC(nm, link);
-	c->mirror_cbe = MC_KVCALLOC(c->mirror_pages, c->mirror_cbe);
+	/* vmalloc'd, whole pages: a two-host link registers it (mc-link.c) */
+	c->mirror_cbe = vzalloc(array_size(max(c->mirror_pages, 1U),
+					   sizeof(*c->mirror_cbe)));
 	/* Record every pointer first, so the error path frees them all. */
 	c->hash.bucket = bucket;
 	c->hash.next = hnext;
@@ -404,10 +406,10 @@ static int mc_ctrl_init(struct mc_ctrl *c, struct mc_target *mc, unsigned int id
  * mc_ctrls_two_host - initial states of a two-host table's controllers
  * @mc: the target, controllers set up
  *
- * The peer's controller is a shell here, shown as remote; this host's runs
- * solo: the mirror copy over RDMA is not built yet, so its writes go
- * through to its LUs (degraded_writes) whether the peer is connected or
- * not.  Initial states, as mc_ctrl_init()'s online, not transitions.
+ * The peer's controller is a shell here, shown as remote; this host's
+ * starts solo (its writes go through to its LUs, degraded_writes) and
+ * mirrors once the peer's memory is writable (mc_host_work(), mc-fail.c).
+ * Initial states, as mc_ctrl_init()'s online, not transitions.
  */
 static void mc_ctrls_two_host(struct mc_target *mc)
 {

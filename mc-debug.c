@@ -38,8 +38,9 @@
  *                          delay the next read hit between pinning its
  *                          cached page and copying out of it
  *       inject_link_silent bit mask of controllers (bit 0: ctrl0) whose
- *                          two-host link sends no heartbeat while set, as
- *                          a hung peer host (the other side loses it)
+ *                          two-host link acts dead while set, as a hung
+ *                          peer host: no heartbeat, no new connection
+ *                          (the other side loses it and cannot reconnect)
  *       inject_torn_copy   0 or 1: tear the next mirror copy of controller
  *                          0 or 1 (of any device) in half and fail that
  *                          controller before the copy completes, while

@@ -716,6 +716,361 @@ static void mc_ctrl_ops_wait(struct mc_target *mc)
 	}
 }
 
+/* ---- two hosts: this host's controller follows the link ---- */
+
+/* A chain of zeroes over the peer's CBE array, waited for. */
+struct mc_host_clear {
+	struct completion done;
+	int err;
+	struct mc_link_xfer x;
+};
+
+static void mc_host_clear_done(struct mc_link_xfer *x, int err)
+{
+	struct mc_host_clear *hc = container_of(x, struct mc_host_clear, x);
+
+	hc->err = err;
+	complete(&hc->done);
+}
+
+/*
+ * Write the free pattern over the whole CBE array that the peer keeps of
+ * @c's mirror copies, one chain per MC_LINK_XFER_WR pages, each waited
+ * for (a lost link ends them with an error).  Old CBEs of an earlier
+ * connection would otherwise name pages @c has destaged since.
+ */
+static int mc_host_clear_peer(struct mc_ctrl *c)
+{
+	u64 left = (u64)mc_mirror_total(c) * MC_LINK_CBE_BYTES, done = 0;
+	u32 max = MC_LINK_XFER_WR * PAGE_SIZE;
+	struct mc_host_clear *hc;
+	int r = 0;
+
+	hc = kzalloc(sizeof(*hc), GFP_KERNEL);
+	if (!hc)
+		return -ENOMEM;
+	while (left && !r) {
+		init_completion(&hc->done);
+		hc->x.done = mc_host_clear_done;
+		hc->x.n = 0;
+		hc->x.zero_len = min_t(u64, left, max);
+		hc->x.zero_off = done;
+		r = mc_link_write(c->mc->link, &hc->x);
+		if (!r) {
+			wait_for_completion(&hc->done);
+			r = hc->err;
+		}
+		done += hc->x.zero_len;
+		left -= hc->x.zero_len;
+	}
+	kfree(hc);
+	return r;
+}
+
+/*
+ * The switch of a join, state_lock held, @c handing back: with new bios
+ * held for a short time, its last dirty pages are destaged, the peer's
+ * CBE array of it is cleared, its mirror management table rebuilt over
+ * the peer's mirror area (claim 2) and it mirrors again.  Return: 0, or
+ * -EAGAIN (the bios or the destage did not drain within
+ * MC_FAILBACK_HOLD), -EIO (held pages) or the link's error: @c stays
+ * solo.
+ */
+static int mc_host_switch(struct mc_target *mc, struct mc_ctrl *c)
+{
+	ktime_t t0 = ktime_get();
+	u32 held = 0;
+	int r = 0;
+
+	mc_io_freeze(mc);
+	if (!mc_io_wait_idle_timeout(mc, MC_FAILBACK_HOLD) ||
+	    mc_wb_drain_for(c, MC_FAILBACK_HOLD, &held))
+		r = -EAGAIN;
+	else if (held)
+		r = -EIO;
+	else
+		r = mc_host_clear_peer(c);
+	if (!r) {
+		/* releases of the connection before: none returns a page now */
+		flush_workqueue(c->nch_wq);
+		mc_ctrl_reset_mmt(c);
+		mc_ctrl_set_state(c, MC_CTRL_ONLINE);
+	} else {
+		mc_ctrl_set_state(c, MC_CTRL_SOLO);
+	}
+	mc_io_thaw(mc);
+	if (!r)
+		DMINFO("ctrl%u: mirrors into the peer's memory again, I/O held %lld us",
+		       c->id, ktime_us_delta(ktime_get(), t0));
+	else
+		DMWARN("ctrl%u: cannot mirror into the peer's memory yet (%d%s); solo, writes go through",
+		       c->id, r, held ? ": pages its LUs refused" : "");
+	dm_table_event(mc->ti->table);
+	return r;
+}
+
+/*
+ * Solo controller @c of a two-host table joins its peer, whose memory is
+ * writable (claim 2, seed 004's failback in the other direction): first
+ * its dirty pages go through to their LUs with I/O running (handing back:
+ * they have no copy in the peer), then the switch.  state_lock held,
+ * dropped meanwhile.
+ */
+static int mc_host_join(struct mc_target *mc, struct mc_ctrl *c)
+	__releases(&mc->state_lock) __acquires(&mc->state_lock)
+{
+	mc_ctrl_set_state(c, MC_CTRL_HANDBACK);
+	mutex_unlock(&mc->state_lock);
+	mc_wb_start(c);
+	wait_event_timeout(c->wb_wait, !mc_dirty_pages(c) ||
+			   READ_ONCE(mc->suspended) || !mc_link_ready(mc->link),
+			   MC_FAILBACK_WAIT);
+	mutex_lock(&mc->state_lock);
+	if (!mc_link_ready(mc->link) || mc->suspended || READ_ONCE(mc->dying)) {
+		mc_ctrl_set_state(c, MC_CTRL_SOLO);
+		return 0;	/* the link's next change or resume comes back */
+	}
+	return mc_host_switch(mc, c);
+}
+
+static void mc_host_lend(struct mc_target *mc);
+
+/*
+ * The lost peer host connects again while our mirror area keeps its
+ * copies (fencing resource, not fenced).  The same generation was cut off,
+ * not restarted: it kept its dirty pages and destages them before it
+ * mirrors again, so the copies here are dropped and the memory is lent
+ * again.  A new generation restarted: the copies are all that is left of
+ * its dirty pages, they stay until 'peer_fenced'.  state_lock held.
+ */
+static void mc_host_peer_back(struct mc_target *mc, struct mc_ctrl *c)
+{
+	u64 gen;
+
+	if (!mc_link_peer_hello(mc->link, &gen))
+		return;
+	if (gen != mc->lost_generation) {
+		DMWARN_LIMIT("ctrl%u: the peer host restarted (generation %llx, was %llx): its LUs and its copies here wait for 'peer_fenced'",
+			     c->id, gen, mc->lost_generation);
+		return;
+	}
+	memset(c->mirror_cbe, 0, c->mirror_pages * sizeof(*c->mirror_cbe));
+	mc->peer_copies = false;
+	DMINFO("ctrl%u: the peer host is back (same generation %llx): it kept its dirty pages, its copies here are dropped",
+	       c->id, gen);
+}
+
+/**
+ * mc_host_work - this host's controller follows the link (two hosts)
+ * @work: mc_target->host_work
+ *
+ * Queued by every change of the link (mc_host_changed()) and by resume;
+ * looks at the link as it is now, so no change is missed: a controller
+ * mirroring while the peer's memory is gone goes solo (its writes go
+ * through), a solo one whose peer's memory is writable joins.  A join
+ * that could not switch is tried again after MC_FAILBACK_RETRY_MS.
+ */
+static void mc_host_work(struct work_struct *work)
+{
+	struct mc_target *mc = container_of(to_delayed_work(work),
+					    struct mc_target, host_work);
+	struct mc_ctrl *c = &mc->ctrl[mc->opts.link.local];
+	int r = 0;
+
+	mutex_lock(&mc->state_lock);
+	if (!mc_link_ready(mc->link)) {
+		if (c->state == MC_CTRL_ONLINE) {
+			mc_ctrl_set_state(c, MC_CTRL_SOLO);
+			DMWARN("ctrl%u: the peer's memory is gone: solo, writes go through to the LUs",
+			       c->id);
+			dm_table_event(mc->ti->table);
+		}
+	} else if (c->state == MC_CTRL_SOLO && !mc->suspended &&
+		   !READ_ONCE(mc->dying)) {
+		r = mc_host_join(mc, c);
+	}
+	if (mc->peer_copies)
+		mc_host_peer_back(mc, c);
+	if (!mc_link_lent(mc->link) && !mc->peer_copies && !mc->suspended &&
+	    !READ_ONCE(mc->dying)) {
+		/*
+		 * Taken over: once the relinked pages are destaged, their
+		 * CBEs are stale; cleared, the memory is lent again.
+		 */
+		if (READ_ONCE(c->relinked_left)) {
+			r = -EAGAIN;
+		} else {
+			memset(c->mirror_cbe, 0,
+			       c->mirror_pages * sizeof(*c->mirror_cbe));
+			mc_host_lend(mc);
+		}
+	}
+	mutex_unlock(&mc->state_lock);
+	if (r == -EAGAIN)
+		queue_delayed_work(system_unbound_wq, &mc->host_work,
+				   msecs_to_jiffies(MC_FAILBACK_RETRY_MS));
+}
+
+/*
+ * Take over the LUs of the lost peer host (claims 4, 5, 12, 13 across
+ * hosts): with new I/O held, relink the valid mirror copies the peer
+ * wrote into @s's mirror area into @s's hash as dirty pages and make @s
+ * their owner; then they go through write-back like any dirty page.
+ * state_lock held; @s is solo.
+ */
+static void mc_host_takeover(struct mc_target *mc, struct mc_ctrl *s,
+			     const char *why)
+{
+	struct mc_ctrl *p = mc_peer(s);
+	struct mc_failover fo = { 0 };
+	ktime_t t0 = ktime_get();
+	unsigned int i;
+	u32 m;
+
+	mc_io_freeze(mc);
+	spin_lock(&s->lock);
+	for (m = 0; m < s->mirror_pages; m++)
+		fo.relinked += mc_relink_one(s, m, &fo);
+	s->relinked_left += fo.relinked;
+	spin_unlock(&s->lock);
+	for (i = 0; i < mc->nr_luns; i++) {
+		if (mc->luns[i].owner == p->id) {
+			mc_lun_set_owner(&mc->luns[i], s->id);
+			fo.luns++;
+		}
+	}
+	mc->peer_copies = false;
+	mc_io_thaw(mc);
+	fo.stall_us = ktime_us_delta(ktime_get(), t0);
+	mc_wb_start(s);
+	mc->fo = fo;
+	mc->failovers++;
+	mc->relinked_total += fo.relinked;
+	DMWARN("ctrl%u: the peer host is lost (%s): ctrl%u relinked %u mirror pages (%u invalid, %u superseded), took over %u LUs, I/O held %llu us",
+	       p->id, why, s->id, fo.relinked, fo.invalid, fo.superseded,
+	       fo.luns, fo.stall_us);
+	dm_table_event(mc->ti->table);
+}
+
+/*
+ * The link's @lost callback (its work; may sleep): the peer host, whose
+ * HELLO was accepted, is gone, and nothing of it writes into our memory
+ * any more.  This host's controller goes solo.  The copies the peer wrote
+ * into our mirror area are all that is left of its dirty pages if it
+ * crashed: the memory is withheld from new connections (a peer that joins
+ * clears it) until they are relinked and destaged, or are known stale.
+ * With fencing none the survivor takes the peer's LUs over at once; with
+ * fencing resource they wait for 'peer_fenced'.
+ */
+static void mc_host_lost(void *ctx)
+{
+	struct mc_target *mc = ctx;
+	struct mc_ctrl *c = &mc->ctrl[mc->opts.link.local];
+	unsigned int i, luns = 0;
+
+	mutex_lock(&mc->state_lock);
+	if (c->state == MC_CTRL_ONLINE || c->state == MC_CTRL_HANDBACK) {
+		mc_ctrl_set_state(c, MC_CTRL_SOLO);
+		DMWARN("ctrl%u: the peer's memory is gone: solo, writes go through to the LUs",
+		       c->id);
+	}
+	for (i = 0; i < mc->nr_luns; i++)
+		luns += mc->luns[i].owner != c->id;
+	if (luns && !READ_ONCE(mc->dying)) {
+		mc_link_withhold(mc->link);
+		mc->peer_copies = true;
+		mc_link_peer_hello(mc->link, &mc->lost_generation);
+		if (mc->opts.link.fencing == MC_FENCING_NONE)
+			mc_host_takeover(mc, c, "fencing none");
+		else
+			DMWARN("ctrl%u: the peer host is lost: its %u LUs wait for 'peer_fenced' (fencing resource); this host keeps its copies of the peer's dirty pages",
+			       c->id, luns);
+	}
+	dm_table_event(mc->ti->table);
+	mutex_unlock(&mc->state_lock);
+}
+
+/**
+ * mc_peer_fenced - "peer_fenced": the lost peer host is known to be down
+ * @mc: the target
+ *
+ * From an operator or a cluster manager's fence handler, with fencing
+ * resource: the survivor takes the peer's LUs over (mc_host_takeover()).
+ * Only for a peer that is down: relinking its copies while it writes its
+ * LUs through would overwrite newer data.
+ *
+ * Return: 0, -EOPNOTSUPP (not a two-host table, or fencing none) or
+ * -EINVAL (the peer is not lost, or its LUs were taken over already).
+ */
+static int mc_peer_fenced(struct mc_target *mc)
+{
+	struct mc_ctrl *c;
+	int r = 0;
+
+	if (!mc_two_host(mc) || mc->opts.link.fencing != MC_FENCING_RESOURCE) {
+		DMERR("peer_fenced: only for a two-host table with fencing resource");
+		return -EOPNOTSUPP;
+	}
+	c = &mc->ctrl[mc->opts.link.local];
+	mutex_lock(&mc->state_lock);
+	if (mc->suspended) {
+		DMERR("peer_fenced: the device is suspended");
+		r = -EBUSY;
+	} else if (!mc->peer_copies) {
+		DMERR("peer_fenced: the peer host is not lost, or its LUs were taken over already");
+		r = -EINVAL;
+	} else {
+		mc_host_takeover(mc, c, "peer_fenced");
+	}
+	mutex_unlock(&mc->state_lock);
+	return r;
+}
+
+/* The link's callback (any context, its lock held): look again. */
+static void mc_host_changed(void *ctx)
+{
+	struct mc_target *mc = ctx;
+
+	mod_delayed_work(system_unbound_wq, &mc->host_work, 0);
+}
+
+/* Lend the link this table's memory. */
+static void mc_host_lend(struct mc_target *mc)
+{
+	struct mc_ctrl *c = &mc->ctrl[mc->opts.link.local];
+	struct mc_link_mem mem = {
+		.mirror = &c->pages[c->rw_pages],
+		.nr_mirror = c->mirror_pages,
+		.cbe = c->mirror_cbe,
+		.peer_mirror = mc_mirror_total(c),
+		.changed = mc_host_changed,
+		.lost = mc_host_lost,
+		.ctx = mc,
+	};
+
+	mc_link_attach(mc->link, &mem);
+}
+
+/*
+ * Resume: lend the link this table's memory (unless it holds copies of a
+ * lost peer) and look at the link.
+ */
+static void mc_host_resume(struct mc_target *mc)
+{
+	mutex_lock(&mc->state_lock);
+	if (!mc->peer_copies)
+		mc_host_lend(mc);
+	mutex_unlock(&mc->state_lock);
+	mod_delayed_work(system_unbound_wq, &mc->host_work, 0);
+}
+
+/* The table goes: take its memory back from the link, stop following it. */
+static void mc_host_stop(struct mc_target *mc)
+{
+	mc_link_detach(mc->link, mc);
+	cancel_delayed_work_sync(&mc->host_work);
+}
+
 /* Set up @c's work of this file; nothing here can fail. */
 static void mc_fail_init_work(struct mc_ctrl *c)
 {
@@ -727,5 +1082,6 @@ static void mc_fail_init_work(struct mc_ctrl *c)
 static void mc_fail_init(struct mc_target *mc)
 {
 	INIT_WORK(&mc->fence_work, mc_fence_work);
+	INIT_DELAYED_WORK(&mc->host_work, mc_host_work);
 }
 

@@ -528,24 +528,31 @@ static bool mc_write_degraded(struct mc_ctrl *c)
 {
 	if (mc_ctrl_writethrough(c))
 		return true;
+	if (mc_ctrl_remote(mc_peer(c)))
+		return false;	/* the link's loss is MC_NCH_LOST */
 	return !mc_ctrl_up(mc_peer(c)) &&
 	       c->mc->opts.degraded_writes == MC_DEGRADED_WRITETHROUGH;
 }
 
 /*
  * The node channel's report (mc_nch_copy()): the mirror copies of pages
- * @pages of write @io are complete and marked, or, when @copied is false,
- * @c went down first and the write runs again through the survivor.  Each
- * page held a pending reference of @io.
+ * @pages of write @io are complete and marked (MC_NCH_COPIED); or @c went
+ * down first and the write runs again through the survivor (MC_NCH_DOWN);
+ * or, two hosts, the peer's memory went away first (MC_NCH_LOST): the
+ * pages go through to their LU before the write completes.  Each page
+ * held a pending reference of @io.
  */
 static void mc_write_copied(struct mc_ctrl *c, struct mc_io *io,
-			    const u32 *pages, u32 n, bool copied)
+			    const u32 *pages, u32 n, enum mc_nch_status st)
 {
+	bool copied = st != MC_NCH_DOWN;
 	bool kick;
 	u32 i;
 
 	if (!copied)
 		io->redrive = true;
+	if (st == MC_NCH_LOST)
+		WRITE_ONCE(io->wt, true);
 	if (copied && !io->wt && unlikely(mc_write_degraded(c)))
 		WRITE_ONCE(io->wt, true);
 	if (copied && READ_ONCE(io->wt)) {
@@ -591,7 +598,7 @@ static int mc_write_page(struct mc_io *io, struct bio *bio)
 	spin_unlock(&c->lock);
 
 	if (spare != MMT_NIL)
-		mc_mirror_put(c, spare);	/* parked, or became solo */
+		mc_mirror_unused_n(c, &spare, 1);	/* parked, or became solo */
 	if (p == MC_LIST_NIL) {
 		mc_wb_start(c);
 		return MC_STEP_PARKED;
@@ -653,7 +660,7 @@ static int mc_write_pages(struct mc_io *io, struct bio *bio)
 	spin_unlock(&c->lock);
 
 	if (v.n < k)	/* mirror pages not needed now */
-		mc_mirror_put_n(c, spare + v.n, k - v.n);
+		mc_mirror_unused_n(c, spare + v.n, k - v.n);
 	if (!v.n)
 		return mc_write_page(io, bio);	/* waits for the first page */
 	mc_stat_add(c, write_hits, hits);

@@ -37,6 +37,12 @@
  * @dst: DMA addresses of the mirror pages (DMA engine only)
  * @dma_left: transfers not yet called back, plus one while submitting
  * @dma_failed: a transfer failed or could not start: the CPU copies all
+ * @remote: two hosts: @x carries the copies (or the release) over the link
+ * @release: @x writes the free pattern into the CBEs of mirror pages,
+ *	which return to the table when it completes
+ * @remote_err: how @x ended
+ * @x: two hosts only (the pool's objects are larger then): the chain of
+ *	RDMA WRITEs (mc-link.c)
  */
 struct mc_nch_req {
 	struct list_head entry;
@@ -48,12 +54,19 @@ struct mc_nch_req {
 	dma_addr_t dst[MC_NCH_VEC];
 	atomic_t dma_left;
 	bool dma_failed;
+	bool remote;
+	bool release;
+	int remote_err;
+	struct mc_link_xfer x[];
 };
 
 static int mc_nch_pool_init(struct mc_target *mc)
 {
-	return mempool_init_kmalloc_pool(&mc->nch_pool, MC_NCH_POOL_MIN,
-					 sizeof(struct mc_nch_req));
+	size_t sz = sizeof(struct mc_nch_req);
+
+	if (mc_two_host(mc))
+		sz += sizeof(struct mc_link_xfer);
+	return mempool_init_kmalloc_pool(&mc->nch_pool, MC_NCH_POOL_MIN, sz);
 }
 
 /* ---- mirror page acquisition and release ---- */
@@ -197,6 +210,30 @@ static void mc_mirror_released(struct mc_ctrl *c)
 		queue_work(c->wq, &c->io_work);
 }
 
+/*
+ * Mirror pages of @c's table came back: count, and wake what waits for
+ * them.  Called without c->lock.
+ */
+static void mc_mirror_returned(struct mc_ctrl *c, u32 n)
+{
+	mc_stat_add(c, mirror_released, n);
+	atomic64_inc(&c->mirror_gen);
+	mc_mirror_released(c);
+}
+
+/* Return @n mirror pages to @c's table (table mode). */
+static void mc_mmt_put_n(struct mc_ctrl *c, const u32 *ms, u32 n)
+{
+	u32 i;
+
+	spin_lock(&c->mmt_lock);
+	for (i = 0; i < n; i++)
+		mc_mmt_put_locked(c, ms[i]);
+	spin_unlock(&c->mmt_lock);
+}
+
+static void mc_nch_remote_release(struct mc_ctrl *c, const u32 *ms, u32 n);
+
 /**
  * mc_mirror_put_n - release mirror pages (seed 000, S44-S46)
  * @c: the controller that wrote the mirrors
@@ -213,6 +250,10 @@ static void mc_mirror_put_n(struct mc_ctrl *c, const u32 *ms, u32 n)
 
 	if (!n || READ_ONCE(c->state) != MC_CTRL_ONLINE)
 		return;		/* solo or failed: the table is rebuilt at recovery */
+	if (mc_two_host(c->mc)) {
+		mc_nch_remote_release(c, ms, n);	/* over the link */
+		return;
+	}
 	for (i = 0; i < n; i++)
 		mc_cbe_clear(&mc_peer(c)->mirror_cbe[ms[i]]);
 	smp_wmb();	/* the slots read free before the pages are reused */
@@ -220,14 +261,29 @@ static void mc_mirror_put_n(struct mc_ctrl *c, const u32 *ms, u32 n)
 		for (i = 0; i < n; i++)
 			mc_msg_call(c, MC_MSG_PUT, ms[i]);
 	} else {
-		spin_lock(&c->mmt_lock);
-		for (i = 0; i < n; i++)
-			mc_mmt_put_locked(c, ms[i]);
-		spin_unlock(&c->mmt_lock);
+		mc_mmt_put_n(c, ms, n);
 	}
-	mc_stat_add(c, mirror_released, n);
-	atomic64_inc(&c->mirror_gen);
-	mc_mirror_released(c);
+	mc_mirror_returned(c, n);
+}
+
+/*
+ * Release mirror pages that were acquired and never written (a write that
+ * parked, or took fewer pages than it asked for): their CBEs are still
+ * free, nothing is written into them.  Called without c->lock.
+ */
+static void mc_mirror_unused_n(struct mc_ctrl *c, const u32 *ms, u32 n)
+{
+	u32 i;
+
+	if (!n || READ_ONCE(c->state) != MC_CTRL_ONLINE)
+		return;
+	if (c->mc->opts.mirror_alloc == MC_ALLOC_MESSAGE) {
+		for (i = 0; i < n; i++)
+			mc_msg_call(c, MC_MSG_PUT, ms[i]);
+	} else {
+		mc_mmt_put_n(c, ms, n);
+	}
+	mc_mirror_returned(c, n);
 }
 
 /* Release mirror page @m; see mc_mirror_put_n(). */
@@ -280,7 +336,7 @@ static void mc_nch_finish(struct mc_ctrl *c, struct mc_io *io,
 				rel[nr++] = v->old[i];
 		mc_mirror_put_n(c, rel, nr);
 	}
-	done(c, io, v->page, v->n, alive);
+	done(c, io, v->page, v->n, alive ? MC_NCH_COPIED : MC_NCH_DOWN);
 }
 
 /* Finish a queued request and free it. */
@@ -462,6 +518,139 @@ static void mc_nch_run(struct mc_ctrl *c, struct mc_nch_req *req)
 	mc_nch_req_finish(c, req);
 }
 
+/* ---- two hosts: the copies as RDMA WRITEs over the link ---- */
+
+/* A request of @c with its chain, a user of @c until it is freed. */
+static struct mc_nch_req *mc_nch_remote_alloc(struct mc_ctrl *c)
+{
+	struct mc_nch_req *req = mempool_alloc(&c->mc->nch_pool, GFP_NOIO);
+
+	atomic_inc(&mc_live.nch_reqs);
+	percpu_ref_get(&c->users);	/* the caller's is live */
+	req->c = c;
+	req->remote = true;
+	req->remote_err = 0;
+	req->x->zero_len = 0;
+	return req;
+}
+
+static void mc_nch_remote_free(struct mc_ctrl *c, struct mc_nch_req *req)
+{
+	mempool_free(req, &c->mc->nch_pool);
+	atomic_dec(&mc_live.nch_reqs);
+	mc_ctrl_put(c);
+}
+
+/* A chain ended (softirq): the node-channel work finishes it. */
+static void mc_nch_remote_done(struct mc_link_xfer *x, int err)
+{
+	struct mc_nch_req *req = container_of(x, struct mc_nch_req, x[0]);
+	struct mc_ctrl *c = req->c;
+
+	req->remote_err = err;
+	spin_lock_bh(&c->nch_lock);
+	list_add_tail(&req->entry, &c->nch_dma_done);
+	spin_unlock_bh(&c->nch_lock);
+	queue_work(c->nch_wq, &c->nch_work);
+}
+
+/*
+ * Post @req's chain, which releases mirror pages @ms (the free pattern
+ * into their CBEs; the pages return to the table when it completes).
+ * Without the link the pages stay taken: the table is rebuilt before the
+ * peer's memory is written again (mc-fail.c, the join).
+ */
+static void mc_nch_release_post(struct mc_ctrl *c, struct mc_nch_req *req,
+				const u32 *ms, u32 n)
+{
+	struct mc_link_xfer *x = req->x;
+
+	req->release = true;
+	x->done = mc_nch_remote_done;
+	x->data = false;
+	x->n = n;
+	memcpy(x->slot, ms, n * sizeof(*ms));
+	memset(x->cbe, 0, n * sizeof(x->cbe[0]));	/* the free pattern */
+	if (mc_link_write(c->mc->link, x))
+		mc_nch_remote_free(c, req);
+}
+
+/* mc_mirror_put_n() of a two-host table: chains of MC_NCH_VEC pages. */
+static void mc_nch_remote_release(struct mc_ctrl *c, const u32 *ms, u32 n)
+{
+	u32 k;
+
+	for (; n; n -= k, ms += k) {
+		k = min_t(u32, n, MC_NCH_VEC);
+		mc_nch_release_post(c, mc_nch_remote_alloc(c), ms, k);
+	}
+}
+
+/*
+ * The chain of @req ended.  A release returns its pages.  A copy reports
+ * to its caller, then its request becomes the release of the pages' old
+ * mirror pages (no allocation on the work that frees requests).
+ */
+static void mc_nch_remote_finish(struct mc_ctrl *c, struct mc_nch_req *req)
+{
+	u32 rel[MC_NCH_VEC], nr = 0, i;
+
+	if (req->release) {
+		if (!req->remote_err) {
+			mc_mmt_put_n(c, req->x->slot, req->x->n);
+			mc_mirror_returned(c, req->x->n);
+		}
+		mc_nch_remote_free(c, req);
+		return;
+	}
+	if (!req->remote_err) {
+		mc_stat_add(c, nch_copies, req->v.n);
+		for (i = 0; i < req->v.n; i++)
+			if (req->v.old[i] != MC_CBE_NO_MIRROR)
+				rel[nr++] = req->v.old[i];
+	}
+	req->done(c, req->io, req->v.page, req->v.n,
+		  req->remote_err ? MC_NCH_LOST : MC_NCH_COPIED);
+	if (nr && READ_ONCE(c->state) == MC_CTRL_ONLINE)
+		mc_nch_release_post(c, req, rel, nr);
+	else
+		mc_nch_remote_free(c, req);
+}
+
+/*
+ * mc_nch_copy() of a two-host table: one chain per pass, the data of each
+ * page into its mirror page in the peer's memory, then the CBEs; the
+ * write hears of it when the last one is placed.  Without the link the
+ * pass reports MC_NCH_LOST at once.
+ */
+static void mc_nch_remote_copy(struct mc_ctrl *c, struct mc_io *io,
+			       const struct mc_nch_vec *v, mc_nch_done_fn done)
+{
+	struct mc_nch_req *req = mc_nch_remote_alloc(c);
+	struct mc_link_xfer *x = req->x;
+	u32 i;
+
+	req->io = io;
+	req->done = done;
+	req->release = false;
+	req->v.n = v->n;
+	x->done = mc_nch_remote_done;
+	x->data = true;
+	x->n = v->n;
+	for (i = 0; i < v->n; i++) {
+		req->v.page[i] = v->page[i];
+		req->v.old[i] = v->old[i];
+		req->v.cbe[i] = v->cbe[i];
+		x->page[i] = c->pages[v->page[i]];
+		x->slot[i] = v->cbe[i].mirror;
+		mc_cbe_encode(&v->cbe[i], &x->cbe[i]);
+	}
+	if (mc_link_write(c->mc->link, x)) {
+		req->remote_err = -ENOTCONN;
+		mc_nch_remote_finish(c, req);
+	}
+}
+
 /* The node-channel work: finish DMA copies, perform queued requests. */
 static void mc_nch_work(struct work_struct *work)
 {
@@ -475,8 +664,12 @@ static void mc_nch_work(struct work_struct *work)
 	list_splice_init(&c->nch_dma_done, &dma_done);
 	spin_unlock_bh(&c->nch_lock);
 
-	list_for_each_entry_safe(req, tmp, &dma_done, entry)
-		mc_nch_dma_done(c, req);
+	list_for_each_entry_safe(req, tmp, &dma_done, entry) {
+		if (req->remote)
+			mc_nch_remote_finish(c, req);
+		else
+			mc_nch_dma_done(c, req);
+	}
 	list_for_each_entry_safe(req, tmp, &batch, entry)
 		mc_nch_run(c, req);
 }
@@ -490,6 +683,7 @@ static void mc_nch_queue(struct mc_ctrl *c, struct mc_io *io,
 
 	atomic_inc(&mc_live.nch_reqs);
 	percpu_ref_get(&c->users);	/* the step's is live: a user to the end */
+	req->remote = false;
 	req->io = io;
 	req->c = c;
 	req->done = done;
@@ -529,6 +723,10 @@ static void mc_nch_queue(struct mc_ctrl *c, struct mc_io *io,
 static void mc_nch_copy(struct mc_ctrl *c, struct mc_io *io,
 			const struct mc_nch_vec *v, mc_nch_done_fn done)
 {
+	if (mc_two_host(c->mc)) {
+		mc_nch_remote_copy(c, io, v, done);
+		return;
+	}
 	if (c->dma || unlikely(READ_ONCE(mc_inject_torn_copy) == c->id)) {
 		mc_nch_queue(c, io, v, done);
 		return;

@@ -177,6 +177,22 @@ static ssize_t ctrl_show_mirror_used(struct kobject *kobj, char *buf)
 	return sysfs_emit(buf, "%u\n", mc_mirror_used(to_ctrl(kobj)));
 }
 
+/*
+ * Mirror copies this controller's mirror area holds: CBEs that decode
+ * (the peer's dirty pages; over the link in a two-host table).  A racy
+ * snapshot: the peer writes them meanwhile.
+ */
+static ssize_t ctrl_show_mirror_valid(struct kobject *kobj, char *buf)
+{
+	struct mc_ctrl *c = to_ctrl(kobj);
+	struct mc_cbe cbe;
+	u32 m, n = 0;
+
+	for (m = 0; m < c->mirror_pages; m++)
+		n += !mc_cbe_decode(&c->mirror_cbe[m], &cbe);
+	return sysfs_emit(buf, "%u\n", n);
+}
+
 static ssize_t ctrl_show_mirror_total(struct kobject *kobj, char *buf)
 {
 	return sysfs_emit(buf, "%u\n", mc_mirror_total(to_ctrl(kobj)));
@@ -357,6 +373,7 @@ MC_ATTR_RO(ctrl, parked);
 MC_ATTR_RO(ctrl, writeback);
 MC_ATTR_RO(ctrl, mirror_used);
 MC_ATTR_RO(ctrl, mirror_total);
+MC_ATTR_RO(ctrl, mirror_valid);
 MC_ATTR_RO(ctrl, copy_engine);
 MC_ATTR_RW(ctrl, writeback_high);
 MC_ATTR_RW(ctrl, writeback_low);
@@ -374,6 +391,7 @@ static struct attribute *mc_ctrl_attrs[] = {
 	&ctrl_attr_writeback.attr,
 	&ctrl_attr_mirror_used.attr,
 	&ctrl_attr_mirror_total.attr,
+	&ctrl_attr_mirror_valid.attr,
 	&ctrl_attr_copy_engine.attr,
 	&ctrl_attr_writeback_high.attr,
 	&ctrl_attr_writeback_low.attr,

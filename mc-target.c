@@ -46,8 +46,10 @@ static void mc_free(struct mc_target *mc)
 {
 	unsigned int i;
 
-	if (mc->link)
+	if (mc->link) {
+		mc_host_stop(mc);	/* no chain reaches our memory */
 		mc_link_put(mc->link);	/* touches no controller */
+	}
 
 	if (mc->array)
 		mc_array_unpublish(mc->array, mc);	/* no port reaches @mc */
@@ -525,6 +527,8 @@ static int mc_message_return(struct mc_target *mc, unsigned int argc,
  *                 move an LU to the other controller (mc-move.c)
  *   return <lun>|all [destage|instant]
  *                 move it back to the controller it returns to
+ *   peer_fenced   two hosts, fencing resource: the lost peer host is down,
+ *                 take its LUs over
  */
 static int mc_message(struct dm_target *ti, unsigned int argc, char **argv,
 		      char *result, unsigned int maxlen)
@@ -542,6 +546,8 @@ static int mc_message(struct dm_target *ti, unsigned int argc, char **argv,
 		return mc_message_takeover(mc, argc, argv);
 	if (argc && !strcasecmp(argv[0], "return"))
 		return mc_message_return(mc, argc, argv);
+	if (argc == 1 && !strcasecmp(argv[0], "peer_fenced"))
+		return mc_peer_fenced(mc);
 	DMERR("unrecognised message \"%s\" (%u arguments)",
 	      argc ? argv[0] : "", argc);
 	return -EINVAL;
@@ -650,6 +656,8 @@ static void mc_resume(struct dm_target *ti)
 	mc_set_suspended(mc, false);
 	mc_sysfs_register(mc);
 	mc_array_publish(mc->array, mc);
+	if (mc->link)
+		mc_host_resume(mc);
 }
 
 static struct target_type mc_target_type = {

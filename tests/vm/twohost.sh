@@ -5,10 +5,11 @@
 # veth pair, link-local address; both devices use it, so the traffic takes
 # rxe's loopback path).  What is built so far: the table line, the
 # connection, the HELLO that must describe the same array (cache sizes,
-# mirror ratio, LUs and owners), the heartbeat and the loss of the peer;
-# each host serves only the LUs its controller owns (write-through: the
-# mirror over RDMA is not built yet) and refuses the others with a path
-# error.  The controller "crash" is forced with inject_link_silent (a peer
+# mirror ratio, LUs and owners) and the REGIONs of its memory, the
+# heartbeat and the loss of the peer; the mirror copy as chains of RDMA
+# WRITEs into the peer's memory (solo and write-through while the peer's
+# memory is not writable); each host serves only the LUs its controller
+# owns and refuses the others with a path error.  The controller "crash" is forced with inject_link_silent (a peer
 # that stops sending heartbeats without closing the connection).
 . /tests/lib.sh
 
@@ -107,6 +108,78 @@ assert_fail b_peer_lu_refused dd if=/tmp/d0 of=/dev/mapper/mcB bs=4096 seek=8 of
 sleep 2	# eight heartbeats: the link stays up
 assert_eq "$(link_field mcA losses)/$(link_field mcB losses)" 0/0 heartbeats_keep_it
 
+# ---- the mirror: each host's writes land in the other's memory ----
+solo_of() { cat $(sysfs_dm $1)/mirrorcache/ctrl$2/solo; }
+wait_solo() {	# wait_solo <dev> <ctrl> <0|1> [tenths]
+	i=0
+	while [ "$(solo_of $1 $2)" != $3 ] && [ $i -lt ${4:-150} ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	[ "$(solo_of $1 $2)" = $3 ]
+}
+wait_val() {	# wait_val <file> <value> [tenths]
+	i=0
+	while [ "$(cat $1)" != "$2" ] && [ $i -lt ${3:-100} ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	[ "$(cat $1)" = "$2" ]
+}
+SB=$(sysfs_dm mcB)/mirrorcache
+assert_ok b_flush_first dmsetup message mcB 0 flush	# b_own_lu_write's pages
+wait_solo mcA 0 0 && wait_solo mcB 1 0 && pass mirror_joined ||
+	fail mirror_joined "A: $(link_of mcA); B: $(link_of mcB)"
+assert_eq "$(link_field mcA mirror) $(link_field mcB mirror)" "ready ready" link_mirror_ready
+assert_eq "$(cat $SA/ctrl0/mirror_total) $(cat $SB/ctrl1/mirror_pages)" \
+	"$(cat $SB/ctrl1/mirror_pages) $(cat $SA/ctrl1/mirror_pages)" mirror_sizes_agree
+# Eight pages stay dirty on A (under its write-back watermark): their
+# copies are in B's memory, named by CBEs that decode there.
+wait_val $SA/ctrl0/mirror_valid 0
+assert_eq "$(cat $SA/ctrl0/dirty_pages) $(cat $SB/ctrl1/mirror_valid) $(cat $SA/ctrl0/mirror_valid)" "0 0 0" mirror_empty
+dd if=/dev/urandom of=/tmp/d8 bs=4096 count=8 2>/dev/null
+assert_ok mirrored_write dd if=/tmp/d8 of=/dev/mapper/mcA bs=4096 seek=64 oflag=direct
+assert_eq "$(cat $SA/ctrl0/dirty_pages) $(cat $SA/ctrl0/mirror_used)" "8 8" a_dirty_mirrored
+assert_eq "$(cat $SB/ctrl1/mirror_valid)" 8 copies_in_b
+assert_eq "$(cat $SA/ctrl0/mirror_valid)" 0 nothing_in_a
+assert_ok b_mirrored_write dd if=/tmp/d0 of=/dev/mapper/mcB bs=4096 seek=$((S / 8 + 16)) oflag=direct
+assert_eq "$(cat $SA/ctrl0/mirror_valid)" 4 copies_in_a
+# Write-back releases: the free pattern lands in the peer's CBEs.
+assert_ok a_flush dmsetup message mcA 0 flush
+wait_val $SB/ctrl1/mirror_valid 0 && pass released_in_b ||
+	fail released_in_b "$(cat $SB/ctrl1/mirror_valid) valid"
+assert_eq "$(cat $SA/ctrl0/mirror_used)" 0 a_table_empty
+dd if=/dev/ram0 of=/tmp/r8 bs=4096 skip=64 count=8 iflag=direct 2>/dev/null
+assert_eq "$(md5sum < /tmp/r8)" "$(md5sum < /tmp/d8)" destaged_data
+assert_ok b_flush dmsetup message mcB 0 flush
+wait_val $SA/ctrl0/mirror_valid 0 && pass released_in_a || fail released_in_a
+# fio through A, mirrored chain by chain; it verifies what it wrote.
+c0=$(link_field mcA chains)
+fio --name=m --filename=/dev/mapper/mcA --rw=randwrite --bs=4k --size=2M \
+	--offset=1M --direct=1 --ioengine=libaio --iodepth=8 --verify=crc32c \
+	--do_verify=1 --verify_fatal=1 --output=/tmp/m.log > /dev/null 2>&1 &&
+	pass fio_mirrored || fail fio_mirrored "$(grep -iE 'err|verify' /tmp/m.log | head -3)"
+[ "$(link_field mcA chains)" -gt $((c0 + 100)) ] && pass chains_counted ||
+	fail chains_counted "$(link_of mcA)"
+assert_eq "$(link_field mcA chain_errors)/$(link_field mcB chain_errors)" 0/0 no_chain_errors
+assert_eq "$(link_field mcA losses)/$(link_field mcB losses)" 0/0 mirror_keeps_link
+# The peer goes silent under load: A goes solo, its writes go through and
+# fio verifies; the peer comes back: A mirrors again.
+fio --name=l --filename=/dev/mapper/mcA --rw=randwrite --bs=4k --size=2M \
+	--offset=1M --direct=1 --ioengine=libaio --iodepth=8 --verify=crc32c \
+	--do_verify=1 --verify_fatal=1 --loops=4 --output=/tmp/l.log > /dev/null 2>&1 &
+fpid=$!
+sleep 2
+echo 2 > $KNOB	# ctrl1's link sends no heartbeat
+wait_solo mcA 0 1 100 && pass loss_goes_solo || fail loss_goes_solo "$(link_of mcA)"
+echo 0 > $KNOB
+wait $fpid && pass fio_across_loss || fail fio_across_loss "$(grep -iE 'err|verify' /tmp/l.log | head -3)"
+wait_solo mcA 0 0 300 && wait_solo mcB 1 0 && pass rejoined ||
+	fail rejoined "A: $(link_of mcA); B: $(link_of mcB)"
+dmesg | grep -q "ctrl0: mirrors into the peer's memory again" && pass rejoin_logged || fail rejoin_logged
+assert_ok after_rejoin_write dd if=/tmp/d8 of=/dev/mapper/mcA bs=4096 seek=64 oflag=direct
+assert_eq "$(cat $SB/ctrl1/mirror_valid)" 8 copies_after_rejoin
+assert_ok a_flush_again dmsetup message mcA 0 flush
+wait_val $SB/ctrl1/mirror_valid 0 && pass released_after_rejoin || fail released_after_rejoin
+
 # ---- a peer that stops answering is lost, and found again ----
 echo 2 > $KNOB	# ctrl1's link sends no heartbeat
 wait_peer mcA lost 10 && pass silent_peer_lost || fail silent_peer_lost "$(link_of mcA)"
@@ -143,7 +216,60 @@ assert_ok create_a_later mk mcA "$(tbl 64 64 6 "$A_OPTS")"
 wait_peer mcA connected && wait_peer mcB connected && pass b_finds_a ||
 	fail b_finds_a "A: $(link_of mcA); B: $(link_of mcB)"
 
+# ---- fencing resource: a lost peer's LUs wait for peer_fenced ----
+SA=$(sysfs_dm mcA)/mirrorcache SB=$(sysfs_dm mcB)/mirrorcache
+wait_solo mcA 0 0 && wait_solo mcB 1 0 && pass fenced_mirroring ||
+	fail fenced_mirroring "A: $(link_of mcA); B: $(link_of mcB)"
+dd if=/dev/urandom of=/tmp/d4 bs=4096 count=4 2>/dev/null
+assert_ok b_dirty_write dd if=/tmp/d4 of=/dev/mapper/mcB bs=4096 seek=$((S / 8 + 32)) oflag=direct
+assert_eq "$(cat $SB/ctrl1/dirty_pages) $(cat $SA/ctrl0/mirror_valid)" "4 4" b_copies_in_a
+dd if=/dev/ram1 of=/tmp/r4 bs=4096 skip=32 count=4 iflag=direct 2>/dev/null
+[ "$(md5sum < /tmp/r4)" != "$(md5sum < /tmp/d4)" ] && pass b_pages_not_on_lu ||
+	fail b_pages_not_on_lu "B destaged them"
+assert_fail fenced_refused_connected dmsetup message mcA 0 peer_fenced
+echo 2 > $KNOB	# B goes silent: A loses it
+wait_peer mcA lost 10 && pass fenced_peer_lost || fail fenced_peer_lost "$(link_of mcA)"
+i=0; while ! dmesg | grep -q "wait for 'peer_fenced'" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+dmesg | grep -q "ctrl0: the peer host is lost: its 1 LUs wait for 'peer_fenced'" &&
+	pass fenced_waits_logged || fail fenced_waits_logged "$(dmesg | tail -3)"
+assert_fail fenced_lu_unserved dd if=/dev/mapper/mcA of=/dev/null bs=4096 skip=$((S / 8 + 32)) count=1 iflag=direct
+assert_eq "$(cat $SA/ctrl0/mirror_valid)" 4 fenced_copies_kept
+assert_ok peer_fenced dmsetup message mcA 0 peer_fenced
+dmesg | grep -q "ctrl1: the peer host is lost (peer_fenced): ctrl0 relinked 4 mirror pages (0 invalid, 0 superseded), took over 1 LUs" &&
+	pass fenced_relinked || fail fenced_relinked "$(dmesg | grep 'peer host is lost' | tail -1)"
+dd if=/dev/mapper/mcA of=/tmp/r4 bs=4096 skip=$((S / 8 + 32)) count=4 iflag=direct 2>/dev/null
+assert_eq "$(md5sum < /tmp/r4)" "$(md5sum < /tmp/d4)" fenced_data_served
+assert_fail fenced_twice dmsetup message mcA 0 peer_fenced
+assert_ok fenced_flush dmsetup message mcA 0 flush
+dd if=/dev/ram1 of=/tmp/r4 bs=4096 skip=32 count=4 iflag=direct 2>/dev/null
+assert_eq "$(md5sum < /tmp/r4)" "$(md5sum < /tmp/d4)" fenced_data_on_lu
+echo 0 > $KNOB
 assert_ok remove_both dmsetup remove mcA mcB
+
+# ---- fencing none: the survivor takes the lost peer's LUs at once ----
+assert_ok create_a_none mk mcA "$(tbl 64 64 8 "$A_OPTS fencing none")"
+assert_ok create_b_none mk mcB "$(tbl 64 64 8 "$B_OPTS fencing none")"
+SA=$(sysfs_dm mcA)/mirrorcache SB=$(sysfs_dm mcB)/mirrorcache
+wait_solo mcA 0 0 && wait_solo mcB 1 0 && pass none_mirroring ||
+	fail none_mirroring "A: $(link_of mcA); B: $(link_of mcB)"
+dd if=/dev/urandom of=/tmp/d4 bs=4096 count=4 2>/dev/null
+assert_ok none_b_write dd if=/tmp/d4 of=/dev/mapper/mcB bs=4096 seek=$((S / 8 + 40)) oflag=direct
+assert_eq "$(cat $SA/ctrl0/mirror_valid)" 4 none_copies_in_a
+echo 2 > $KNOB
+i=0; while ! dmesg | grep -q "(fencing none): ctrl0 relinked" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+dmesg | grep -q "ctrl1: the peer host is lost (fencing none): ctrl0 relinked 4 mirror pages (0 invalid, 0 superseded), took over 1 LUs" &&
+	pass none_taken_over || fail none_taken_over "$(dmesg | grep 'peer host is lost' | tail -1)"
+dd if=/dev/mapper/mcA of=/tmp/r4 bs=4096 skip=$((S / 8 + 40)) count=4 iflag=direct 2>/dev/null
+assert_eq "$(md5sum < /tmp/r4)" "$(md5sum < /tmp/d4)" none_data_served
+assert_ok none_own_write dd if=/tmp/d8 of=/dev/mapper/mcA bs=4096 seek=64 oflag=direct
+assert_ok none_flush dmsetup message mcA 0 flush
+dd if=/dev/ram1 of=/tmp/r4 bs=4096 skip=40 count=4 iflag=direct 2>/dev/null
+assert_eq "$(md5sum < /tmp/r4)" "$(md5sum < /tmp/d4)" none_data_on_lu
+echo 0 > $KNOB
+assert_ok remove_none dmsetup remove mcA mcB
+assert_ok create_single mk mcS "0 $((2 * S)) mirrorcache 64 64 2 $LUS"
+assert_fail fenced_single_refused dmsetup message mcS 0 peer_fenced
+assert_ok remove_single dmsetup remove mcS
 assert_eq "$(mc_objects_live)" none objects_freed
 /bin/rdma link delete rxe0
 /bin/ip link del mcv0
