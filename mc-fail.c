@@ -803,8 +803,8 @@ static int mc_host_switch(struct mc_target *mc, struct mc_ctrl *c)
 		DMINFO("ctrl%u: mirrors into the peer's memory again, I/O held %lld us",
 		       c->id, ktime_us_delta(ktime_get(), t0));
 	else
-		DMWARN("ctrl%u: cannot mirror into the peer's memory yet (%d%s); solo, writes go through",
-		       c->id, r, held ? ": pages its LUs refused" : "");
+		DMWARN_LIMIT("ctrl%u: cannot mirror into the peer's memory yet (%d%s); solo, writes go through, trying again",
+			     c->id, r, held ? ": pages its LUs refused" : "");
 	dm_table_event(mc->ti->table);
 	return r;
 }
@@ -826,6 +826,8 @@ static int mc_host_join(struct mc_target *mc, struct mc_ctrl *c)
 			   READ_ONCE(mc->suspended) || !mc_link_ready(mc->link),
 			   MC_FAILBACK_WAIT);
 	mutex_lock(&mc->state_lock);
+	if (c->state != MC_CTRL_HANDBACK)
+		return 0;	/* the peer was lost meanwhile: solo already */
 	if (!mc_link_ready(mc->link) || mc->suspended || READ_ONCE(mc->dying)) {
 		mc_ctrl_set_state(c, MC_CTRL_SOLO);
 		return 0;	/* the link's next change or resume comes back */
@@ -868,7 +870,9 @@ static void mc_host_peer_back(struct mc_target *mc, struct mc_ctrl *c)
  * looks at the link as it is now, so no change is missed: a controller
  * mirroring while the peer's memory is gone goes solo (its writes go
  * through), a solo one whose peer's memory is writable joins.  A join
- * that could not switch is tried again after MC_FAILBACK_RETRY_MS.
+ * that could not switch (a hung or refusing LU) is tried again after
+ * MC_FAILBACK_RETRY_MS, as is the lending of the memory while relinked
+ * pages are left.
  */
 static void mc_host_work(struct work_struct *work)
 {
@@ -906,7 +910,7 @@ static void mc_host_work(struct work_struct *work)
 		}
 	}
 	mutex_unlock(&mc->state_lock);
-	if (r == -EAGAIN)
+	if (r)		/* a join that could not switch, pages to destage */
 		queue_delayed_work(system_unbound_wq, &mc->host_work,
 				   msecs_to_jiffies(MC_FAILBACK_RETRY_MS));
 }

@@ -1164,6 +1164,8 @@ static void mc_link_reset_work(struct work_struct *work)
 	       !(conn && conn->peer_bye);
 	if (lost)
 		link->losses++;
+	if (bye || (conn && conn->peer_bye))
+		link->was_connected = false;	/* reconnecting, not lost */
 	if (link->was_connected)
 		link->state = MC_LS_LOST;
 	else
@@ -2060,6 +2062,7 @@ static ssize_t mc_link_show(struct mc_link *link, char *buf)
 	struct mc_link_hello p = {};
 	enum mc_link_state st;
 	u64 c, l, r;
+	long age = -1;
 	const char *err;
 
 	spin_lock_irq(&link->lock);
@@ -2070,13 +2073,15 @@ static ssize_t mc_link_show(struct mc_link *link, char *buf)
 	l = link->losses;
 	r = link->refusals;
 	err = link->last_error;
+	if (link->conn)
+		age = jiffies_to_msecs(jiffies - link->last_rx);
 	spin_unlock_irq(&link->lock);
-	return sysfs_emit(buf, "local %d peer %s connects %llu losses %llu refusals %llu generation %llx peer_generation %llx mirror %s chains %lld chain_errors %lld last_error %s\n",
+	return sysfs_emit(buf, "local %d peer %s connects %llu losses %llu refusals %llu generation %llx peer_generation %llx mirror %s chains %lld chain_errors %lld heartbeat_age_ms %ld last_error %s\n",
 			  link->cfg.local, mc_link_state_names[st], c, l, r,
 			  link->ours.generation, p.generation,
 			  mc_link_ready(link) ? "ready" : "none",
 			  atomic64_read(&link->chains),
-			  atomic64_read(&link->chain_errors), err);
+			  atomic64_read(&link->chain_errors), age, err);
 }
 
 #else /* !CONFIG_INFINIBAND_ADDR_TRANS: no RDMA CM, no two-host tables */

@@ -4,9 +4,11 @@
 # machine's loopback (private to the two QEMU processes; the guests use
 # link-local addresses), two disk images attached to both.  Host A
 # (tests/vm/_2host_a.sh, controller 0) listens; host B
-# (tests/vm/_2host_b.sh, controller 1) boots, connects, and is killed
-# (SIGKILL of its QEMU) when A asks; A must lose it by its heartbeat; B is
-# booted again and must connect as a new generation.  The guests talk to
+# (tests/vm/_2host_b.sh, controller 1) boots, connects, writes 1 MiB that
+# stays dirty in its cache (mirrored into A's memory), and is killed
+# (SIGKILL of its QEMU) when A asks; A must lose it by its heartbeat, take
+# its LU over (fencing none) and read back every write B acknowledged; B
+# is booted again and must connect as a new generation.  The guests talk to
 # this script through "MARK:" lines on their consoles.  One vCPU each.
 # Ends with "N passed, N failed".
 set -uo pipefail
@@ -51,7 +53,7 @@ if wait_mark "$D/a.log" a-listening 300; then
 	got=$(grep -a "^MARK: b-sees" "$D/b1.log" | cut -d' ' -f3)
 	[ -n "$want" ] && [ "$want" = "$got" ] && pass b_reads_a_write_on_shared_disk ||
 		fail b_reads_a_write_on_shared_disk "A wrote $want, B read $got"
-	if wait_mark "$D/a.log" kill-b 120; then
+	if wait_mark "$D/a.log" kill-b 300; then
 		kill_b && pass b_killed || fail b_killed
 	fi
 	if wait_mark "$D/a.log" restart-b 120; then
@@ -66,7 +68,8 @@ fi
 wait $APID
 arc=$?
 kill_b
-grep -a "^MARK: lost after" "$D/a.log" | sed 's/^MARK: /2host: A /'
+grep -a "^MARK: b-written" "$D/b1.log" | sed 's/^MARK: /2host: B /'
+grep -a -E "^MARK: (lost after|ctrl1: the peer host)" "$D/a.log" | sed 's/^MARK: /2host: A /'
 # A's checks, and B's before it was killed (its harness then reports a
 # timeout, which is the kill).  The first line of a console may follow
 # the firmware's escape codes: match anywhere in the line.

@@ -197,14 +197,20 @@ suite() {
 	# the link's group at the end of the status line
 	run twohost mc0
 	clean twohost
-	has twohost/states '^Controller 0: solo \(two-host table: no mirror in the peer host yet, writes go through to the LUs\)' \
+	has twohost/states '^Controller 0: solo \(two-host table: no writable memory in the peer host, writes go through to the LUs\)' \
 		'^Controller 1: remote \(runs on the peer host, link connected; its LUs are a path error here\)$' \
-		'^  mirror  .* 0/38 pages in use of its mirror area in ctrl1 \(no mirror to the peer host yet\)$'
+		'^  mirror  .* 0/38 pages in use of its mirror area in ctrl1 \(not mirroring: no writable memory in the peer host\)$'
 	has twohost/link '^Link to the peer host: connected, 1 connect, 0 losses$' \
 		'^  local 0 peer connected connects 1 losses 0 refusals 0 generation 5120fe9bec86d768 '
 	has twohost/options 'local 0, addr rdma:169\.254\.10\.1:7470, peer rdma:169\.254\.10\.1:7471, fencing resource, heartbeat_ms 250$'
 	lacks twohost/no-other '^Other:'
 	lacks twohost/no-ctrl1-bars '^  memory  96 pages'
+	# the same host once it mirrors into the peer host's memory
+	run twohost-mirror mc0
+	clean twohost-mirror
+	has twohost-mirror/states '^Controller 0: online \(mirrors into the memory of the peer host over RDMA\)' \
+		'^Controller 1: remote '
+	lacks twohost-mirror/not-solo 'no writable memory'
 
 	# LU 1 in the error state with held pages
 	run lu-error mc0
@@ -290,7 +296,7 @@ suite() {
 	unset MC_STATUS_WATCH_COUNT
 }
 
-for fx in healthy loaded failing failed lu-error failback future takeover twohost; do mktree "$fx"; done
+for fx in healthy loaded failing failed lu-error failback future takeover twohost twohost-mirror; do mktree "$fx"; done
 
 # README.md shows the healthy and failed screens: they must be current
 SH=sh SH_NAME=readme RUNPATH=$PATH

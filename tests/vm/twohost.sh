@@ -189,8 +189,13 @@ wait_peer mcA connected 20 && wait_peer mcB connected 20 && pass reconnected ||
 	fail reconnected "A: $(link_of mcA); B: $(link_of mcB)"
 
 # ---- a peer that closes its side is lost at once ----
+l0=$(link_field mcA losses)
 assert_ok remove_b dmsetup remove mcB
-wait_peer mcA lost 5 && pass closed_peer_lost || fail closed_peer_lost "$(link_of mcA)"
+# B says BYE: A reconnects at once, counts no loss and takes nothing over
+wait_peer mcA connecting 5 && pass closed_peer_bye || fail closed_peer_bye "$(link_of mcA)"
+assert_eq "$(link_field mcA losses)" "$l0" bye_no_loss
+dmesg | grep -q "ctrl0: the peer ctrl1 closed the connection (BYE)" && pass bye_logged ||
+	fail bye_logged "$(dmesg | tail -2)"
 
 # ---- a peer with another array is refused ----
 assert_ok create_b_other mk mcB "$(tbl 64 32 6 "$B_OPTS")"
@@ -198,7 +203,7 @@ i=0; while [ "$(link_field mcA refusals)" = 0 ] && [ $i -lt 100 ]; do sleep 0.1;
 [ "$(link_field mcA refusals)" != 0 ] && pass other_sizes_refused || fail other_sizes_refused "$(link_of mcA)"
 dmesg | grep -q "refused peer ctrl1: the peer's table has other cache sizes" &&
 	pass refusal_logged || fail refusal_logged
-assert_eq "$(link_field mcA peer)" lost still_lost
+assert_eq "$(link_field mcA peer)" connecting still_unconnected
 assert_ok remove_b_other dmsetup remove mcB
 # Another LU order is another array too.
 assert_ok create_b_luns mk mcB "0 $((2 * S)) mirrorcache 64 64 2 /dev/ram0 1 /dev/ram1 0 6 $B_OPTS"
