@@ -43,7 +43,7 @@ SETUP_OPT = $(if $(filter 6.12%,$(KVER)),--k612)
 
 PWD := $(CURDIR)
 
-.PHONY: all module deps unit check check-k612 check-2host check-debug demo vm-test vm-shell bench soak sparse clean \
+.PHONY: all module deps unit check check-k612 check-2host check-debug demo vm-test vm-shell bench bench-2host soak sparse clean \
 	install uninstall deb check-pkg
 
 all: module
@@ -86,6 +86,9 @@ vm-shell: deps
 
 bench: deps
 	@bash scripts/bench.sh
+
+bench-2host: deps
+	@bash scripts/bench-2host.sh
 
 soak: deps
 	@bash scripts/soak.sh $(CYCLES)
