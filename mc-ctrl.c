@@ -9,6 +9,7 @@
  */
 #include <linux/mm.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 #include <linux/sched.h>
 
 #include "dm-mirrorcache.h"
@@ -181,8 +182,9 @@ static int mc_ctrl_alloc_tables(struct mc_ctrl *c)
 	on = MC_KVCALLOC(nr, on);
 	link = MC_KVCALLOC(nm, link);
 	/* vmalloc'd, whole pages: a two-host link registers it (mc-link.c) */
-	c->mirror_cbe = vzalloc(array_size(max(c->mirror_pages, 1U),
-					   sizeof(*c->mirror_cbe)));
+	c->mirror_cbe = __vmalloc(array_size(max(c->mirror_pages, 1U),
+					     sizeof(*c->mirror_cbe)),
+				  GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN);
 	/* Record every pointer first, so the error path frees them all. */
 	c->hash.bucket = bucket;
 	c->hash.next = hnext;
