@@ -14,6 +14,7 @@
 RUNTIME=${BENCH_RUNTIME:-8}
 SPAN=8M
 
+echo		# the console's first line follows the firmware's escape codes
 mc_load
 virtio_up
 rxe_on eth0 169.254.20.1

@@ -4,6 +4,7 @@
 # mirror copies and waits to be killed.
 . /tests/lib.sh
 
+echo		# the console's first line follows the firmware's escape codes
 mc_load
 virtio_up
 rxe_on eth0 169.254.20.2
