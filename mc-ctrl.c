@@ -203,6 +203,12 @@ static int mc_ctrl_alloc_tables(struct mc_ctrl *c)
 	return 0;
 }
 
+/* Write the free pattern into every CBE of @c's mirror area. */
+static void mc_ctrl_clear_mirror_cbe(struct mc_ctrl *c)
+{
+	memset(c->mirror_cbe, 0, c->mirror_pages * sizeof(*c->mirror_cbe));
+}
+
 /**
  * mc_ctrl_reset_tables - empty the cache: every read/write page free,
  *	every mirror-area page idle, hash and lists empty
@@ -219,7 +225,7 @@ static void mc_ctrl_reset_tables(struct mc_ctrl *c)
 		     c->hash.next, c->hash.key);
 	mc_lists_init(&c->lists, c->nr_pages, c->lists.prev, c->lists.next,
 		      c->lists.on);
-	memset(c->mirror_cbe, 0, c->mirror_pages * sizeof(*c->mirror_cbe));
+	mc_ctrl_clear_mirror_cbe(c);
 	c->wb_inflight = 0;
 	c->wb_retry = 0;
 	c->relinked_left = 0;

@@ -534,9 +534,9 @@ static void mc_renew(struct mc_ctrl *f)
  */
 static void mc_restart(struct mc_ctrl *f, struct mc_ctrl *s)
 {
-	memset(f->mirror_cbe, 0, f->mirror_pages * sizeof(*f->mirror_cbe));
+	mc_ctrl_clear_mirror_cbe(f);
 	spin_lock(&s->lock);
-	memset(s->mirror_cbe, 0, s->mirror_pages * sizeof(*s->mirror_cbe));
+	mc_ctrl_clear_mirror_cbe(s);
 	s->relinked_left = 0;
 	spin_unlock(&s->lock);
 	/* The size notification again (claims 2, 10). */
@@ -746,7 +746,7 @@ static int mc_host_clear_peer(struct mc_ctrl *c)
 	struct mc_host_clear *hc;
 	int r = 0;
 
-	hc = kzalloc(sizeof(*hc), GFP_KERNEL);
+	hc = kzalloc(sizeof(*hc), GFP_NOIO);	/* I/O is held */
 	if (!hc)
 		return -ENOMEM;
 	while (left && !r) {
@@ -856,7 +856,7 @@ static void mc_host_peer_back(struct mc_target *mc, struct mc_ctrl *c)
 			     c->id, gen, mc->lost_generation);
 		return;
 	}
-	memset(c->mirror_cbe, 0, c->mirror_pages * sizeof(*c->mirror_cbe));
+	mc_ctrl_clear_mirror_cbe(c);
 	mc->peer_copies = false;
 	DMINFO("ctrl%u: the peer host is back (same generation %llx): it kept its dirty pages, its copies here are dropped",
 	       c->id, gen);
@@ -904,8 +904,7 @@ static void mc_host_work(struct work_struct *work)
 		if (READ_ONCE(c->relinked_left)) {
 			r = -EAGAIN;
 		} else {
-			memset(c->mirror_cbe, 0,
-			       c->mirror_pages * sizeof(*c->mirror_cbe));
+			mc_ctrl_clear_mirror_cbe(c);
 			mc_host_lend(mc);
 		}
 	}

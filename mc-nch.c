@@ -234,15 +234,33 @@ static void mc_mmt_put_n(struct mc_ctrl *c, const u32 *ms, u32 n)
 
 static void mc_nch_remote_release(struct mc_ctrl *c, const u32 *ms, u32 n);
 
+/*
+ * Give @n mirror pages back to whoever hands them out (the table, or the
+ * peer in message mode), count, wake.  Their CBEs are free already.
+ */
+static void mc_mirror_return_n(struct mc_ctrl *c, const u32 *ms, u32 n)
+{
+	u32 i;
+
+	if (c->mc->opts.mirror_alloc == MC_ALLOC_MESSAGE) {
+		for (i = 0; i < n; i++)
+			mc_msg_call(c, MC_MSG_PUT, ms[i]);
+	} else {
+		mc_mmt_put_n(c, ms, n);
+	}
+	mc_mirror_returned(c, n);
+}
+
 /**
  * mc_mirror_put_n - release mirror pages (seed 000, S44-S46)
  * @c: the controller that wrote the mirrors
  * @ms: the pages
  * @n: how many; 0 is allowed
  *
- * Writes the free pattern into the peer's CBE of each page first, then
- * returns the pages to the mirror management table (one hold of its lock
- * in table mode) and wakes what waits for them.  Called without c->lock.
+ * Writes the free pattern into the peer's CBE of each page first (over the
+ * link in a two-host table, which returns the pages when that completes),
+ * then returns the pages and wakes what waits for them.  Called without
+ * c->lock.
  */
 static void mc_mirror_put_n(struct mc_ctrl *c, const u32 *ms, u32 n)
 {
@@ -257,13 +275,7 @@ static void mc_mirror_put_n(struct mc_ctrl *c, const u32 *ms, u32 n)
 	for (i = 0; i < n; i++)
 		mc_cbe_clear(&mc_peer(c)->mirror_cbe[ms[i]]);
 	smp_wmb();	/* the slots read free before the pages are reused */
-	if (c->mc->opts.mirror_alloc == MC_ALLOC_MESSAGE) {
-		for (i = 0; i < n; i++)
-			mc_msg_call(c, MC_MSG_PUT, ms[i]);
-	} else {
-		mc_mmt_put_n(c, ms, n);
-	}
-	mc_mirror_returned(c, n);
+	mc_mirror_return_n(c, ms, n);
 }
 
 /*
@@ -273,17 +285,8 @@ static void mc_mirror_put_n(struct mc_ctrl *c, const u32 *ms, u32 n)
  */
 static void mc_mirror_unused_n(struct mc_ctrl *c, const u32 *ms, u32 n)
 {
-	u32 i;
-
-	if (!n || READ_ONCE(c->state) != MC_CTRL_ONLINE)
-		return;
-	if (c->mc->opts.mirror_alloc == MC_ALLOC_MESSAGE) {
-		for (i = 0; i < n; i++)
-			mc_msg_call(c, MC_MSG_PUT, ms[i]);
-	} else {
-		mc_mmt_put_n(c, ms, n);
-	}
-	mc_mirror_returned(c, n);
+	if (n && READ_ONCE(c->state) == MC_CTRL_ONLINE)
+		mc_mirror_return_n(c, ms, n);
 }
 
 /* Release mirror page @m; see mc_mirror_put_n(). */

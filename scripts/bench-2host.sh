@@ -15,30 +15,16 @@ rm -f "$D"/*.log "$D"/d0.img "$D"/d1.img
 truncate -s 64M "$D/d0.img" "$D/d1.img"
 PORT=$((40000 + $$ % 20000))
 
-guest() {	# guest <a|b> <log> <net>
-	local mac=52:54:00:00:20:01
-	[ "$1" = b ] && mac=52:54:00:00:20:02
-	setsid bash scripts/vm/run.sh --out "build/vm-$1" --script "_bench_2host_$1" \
-		--smp 1 --mem 1024 --net "$3" --mac "$mac" \
-		--drive "$D/d0.img" --drive "$D/d1.img" --timeout 1800 \
-		> "$2" 2>&1 < /dev/null &
-}
-kill_b() { pkill -9 -f "build/vm-b/initramfs.cpio.gz" || true; }
-wait_mark() {	# wait_mark <log> <text> <seconds>
-	local i=0
-	until grep -aq "^MARK: $2" "$1"; do
-		[ $i -ge "$3" ] && return 1
-		sleep 1; i=$((i + 1))
-	done
-}
+GUEST_TIMEOUT=1800
+. scripts/vm/2host-lib.sh
 
 make -s module KDIR="/lib/modules/$(bash scripts/kver.sh)/build" > /dev/null
-guest a "$D/a.log" "listen:$PORT"
+guest a "$D/a.log" "listen:$PORT" _bench_2host_a
 APID=$!
 wait_mark "$D/a.log" a-listening 300 || { echo "bench-2host: A did not boot"; exit 1; }
-guest b "$D/b.log" "connect:$PORT"
-wait_mark "$D/a.log" kill-b 1200 || { echo "bench-2host: A did not finish the mirrored runs"; kill_b; exit 1; }
-kill_b
+guest b "$D/b.log" "connect:$PORT" _bench_2host_b
+wait_mark "$D/a.log" kill-b 1200 || { echo "bench-2host: A did not finish the mirrored runs"; kill_b || true; exit 1; }
+kill_b || true
 wait $APID || true
 grep -aq '^BENCH-DONE' "$D/a.log" || { echo "bench-2host: A did not finish"; exit 1; }
 grep -a '^bench:' "$D/a.log" || true

@@ -22,31 +22,15 @@ PASS=0 FAIL=0
 pass() { echo "PASS: 2host/$1"; PASS=$((PASS + 1)); }
 fail() { echo "FAIL: 2host/$1 (${2:-failed})"; FAIL=$((FAIL + 1)); }
 
-guest() {	# guest <a|b> <log> <net>: one guest in the background
-	local mac=52:54:00:00:20:01
-	[ "$1" = b ] && mac=52:54:00:00:20:02
-	setsid bash scripts/vm/run.sh --out "build/vm-$1" --script "_2host_$1" \
-		--smp 1 --mem 1024 --net "$3" --mac "$mac" \
-		--drive "$D/d0.img" --drive "$D/d1.img" --timeout 1200 \
-		> "$2" 2>&1 < /dev/null &
-}
-kill_b() { pkill -9 -f "build/vm-b/initramfs.cpio.gz"; }
-# wait_mark <log> <text> <seconds>: the guest printed "MARK: <text>"
-wait_mark() {
-	local i=0
-	until grep -aq "^MARK: $2" "$1"; do
-		[ $i -ge "$3" ] && return 1
-		sleep 1; i=$((i + 1))
-	done
-}
+. scripts/vm/2host-lib.sh
 
 make -s module KDIR="/lib/modules/$(bash scripts/kver.sh)/build" > /dev/null ||
 	{ fail build; echo "$PASS passed, $FAIL failed"; exit 1; }
-guest a "$D/a.log" "listen:$PORT"
+guest a "$D/a.log" "listen:$PORT" _2host_a
 APID=$!
 if wait_mark "$D/a.log" a-listening 300; then
 	pass a_boots
-	guest b "$D/b1.log" "connect:$PORT"
+	guest b "$D/b1.log" "connect:$PORT" _2host_b
 	wait_mark "$D/b1.log" b-connected 300 && pass b_connects || fail b_connects
 	wait_mark "$D/b1.log" b-sees 60
 	want=$(grep -a "^MARK: a-data" "$D/a.log" | cut -d' ' -f3)
@@ -58,7 +42,7 @@ if wait_mark "$D/a.log" a-listening 300; then
 	fi
 	if wait_mark "$D/a.log" restart-b 120; then
 		sleep 2	# the killed QEMU's socket is closed; A's listens again
-		guest b "$D/b2.log" "connect:$PORT"
+		guest b "$D/b2.log" "connect:$PORT" _2host_b
 	fi
 	wait_mark "$D/a.log" done 400
 	kill_b

@@ -1,0 +1,23 @@
+# shellcheck shell=bash
+# Two guests linked by a QEMU socket network (sourced by check-2host.sh
+# and bench-2host.sh): $D holds the shared images d0.img and d1.img.
+#   guest <a|b> <log> <net> <script>: one guest running tests/vm/<script>.sh
+#   kill_b: SIGKILL guest b's QEMU (fails when it is gone already)
+#   GUEST_TIMEOUT: run.sh's bound on a guest (1200 s)
+#   wait_mark <log> <text> <seconds>: the guest printed "MARK: <text>"
+guest() {
+	local mac=52:54:00:00:20:01
+	[ "$1" = b ] && mac=52:54:00:00:20:02
+	setsid bash scripts/vm/run.sh --out "build/vm-$1" --script "$4" \
+		--smp 1 --mem 1024 --net "$3" --mac "$mac" \
+		--drive "$D/d0.img" --drive "$D/d1.img" --timeout "${GUEST_TIMEOUT:-1200}" \
+		> "$2" 2>&1 < /dev/null &
+}
+kill_b() { pkill -9 -f "build/vm-b/initramfs.cpio.gz"; }
+wait_mark() {
+	local i=0
+	until grep -aq "^MARK: $2" "$1"; do
+		[ $i -ge "$3" ] && return 1
+		sleep 1; i=$((i + 1))
+	done
+}
