@@ -72,6 +72,8 @@ enum mc_fencing {
 };
 
 #define MC_DEF_HEARTBEAT_MS	250
+#define MC_DEF_WAIT_PEER_MS	5000
+#define MC_MAX_WAIT_PEER_MS	3600000
 #define MC_NO_LOCAL		(-1)
 
 /**
@@ -82,6 +84,10 @@ enum mc_fencing {
  * @peer: the peer host's address (controller 1 connects to it)
  * @fencing: what a lost peer's LUs wait for
  * @heartbeat_ms: heartbeat interval; four missed ones lose the peer
+ * @wait_peer_ms: at its first resume the table serves none of its LUs
+ *	until the peer's HELLO says which of them the peer holds, for at
+ *	most this long (0: it serves them at once); not part of the link:
+ *	a reload may change it
  */
 struct mc_link_cfg {
 	int local;
@@ -89,6 +95,7 @@ struct mc_link_cfg {
 	struct sockaddr_in peer;
 	enum mc_fencing fencing;
 	unsigned int heartbeat_ms;
+	unsigned int wait_peer_ms;
 };
 
 /* The optional arguments of the table line, parsed by mc-args.c. */
@@ -626,6 +633,12 @@ struct mc_array {
  *	keeps its copies, not yet relinked (fencing resource waits for
  *	peer_fenced); the memory is withheld from the link (state_lock)
  * @lost_generation: the generation of that peer (its last HELLO)
+ * @wait_end: two hosts: jiffies when the wait for the peer's HELLO at the
+ *	first resume ends (wait_peer_ms)
+ * @peer_wait: this host's LUs are fenced until the peer's HELLO says which
+ *	of them it holds, or until @wait_end
+ * @wait_begun: the first resume started the wait (or had none)
+ * @alone: the wait ended without the peer: this host served its LUs alone
  */
 struct mc_target {
 	struct dm_target *ti;
@@ -671,6 +684,10 @@ struct mc_target {
 	struct delayed_work host_work;
 	bool peer_copies;
 	u64 lost_generation;
+	unsigned long wait_end;
+	bool peer_wait;
+	bool wait_begun;
+	bool alone;
 };
 
 /* A two-host table: this host runs one controller (opts.link.local). */

@@ -22,8 +22,10 @@
  *   peer rdma:<ipv4>:<port>                     the peer host's
  *   fencing <resource|none>                     default resource
  *   heartbeat_ms <50..10000>                    default 250
+ *   wait_peer_ms <0..3600000>                   default 5000
  *
- * local, addr and peer come together; fencing and heartbeat_ms need them.
+ * local, addr and peer come together; fencing, heartbeat_ms and
+ * wait_peer_ms need them.
  *
  * Every helper names its failure in *error, so a bad line tells the user
  * exactly what is wrong; the caller unwinds what was taken.
@@ -178,11 +180,12 @@ static int mc_parse_luns(struct mc_target *mc, struct dm_arg_set *as,
 
 enum { MC_OPT_RATIO, MC_OPT_ALLOC, MC_OPT_ENGINE, MC_OPT_FLUSH,
        MC_OPT_DEGRADED, MC_OPT_LOCAL, MC_OPT_ADDR, MC_OPT_PEER,
-       MC_OPT_FENCING, MC_OPT_HEARTBEAT, MC_NR_OPTS };
+       MC_OPT_FENCING, MC_OPT_HEARTBEAT, MC_OPT_WAIT_PEER, MC_NR_OPTS };
 
 static const char * const mc_opt_names[MC_NR_OPTS] = {
 	"mirror_ratio", "mirror_alloc", "copy_engine", "flush_mode",
 	"degraded_writes", "local", "addr", "peer", "fencing", "heartbeat_ms",
+	"wait_peer_ms",
 };
 
 #define MC_TWO_HOST_OPTS	(BIT(MC_OPT_LOCAL) | BIT(MC_OPT_ADDR) | \
@@ -259,6 +262,13 @@ static int mc_parse_link_option(struct mc_link_cfg *l, int opt,
 		}
 		l->fencing = r;
 		return 0;
+	case MC_OPT_WAIT_PEER:
+		if (mc_parse_uint(val, &l->wait_peer_ms) ||
+		    l->wait_peer_ms > MC_MAX_WAIT_PEER_MS) {
+			*error = "Invalid wait_peer_ms: must be 0..3600000";
+			return -EINVAL;
+		}
+		return 0;
 	default:
 		if (mc_parse_uint(val, &l->heartbeat_ms) ||
 		    l->heartbeat_ms < 50 || l->heartbeat_ms > 10000) {
@@ -277,8 +287,9 @@ static int mc_check_link_options(struct mc_options *o, unsigned int seen,
 	unsigned int two = seen & MC_TWO_HOST_OPTS;
 
 	if (!two) {
-		if (seen & (BIT(MC_OPT_FENCING) | BIT(MC_OPT_HEARTBEAT))) {
-			*error = "fencing and heartbeat_ms need local, addr and peer";
+		if (seen & (BIT(MC_OPT_FENCING) | BIT(MC_OPT_HEARTBEAT) |
+			    BIT(MC_OPT_WAIT_PEER))) {
+			*error = "fencing, heartbeat_ms and wait_peer_ms need local, addr and peer";
 			return -EINVAL;
 		}
 		return 0;
@@ -348,7 +359,7 @@ static int mc_parse_options(struct mc_options *o, struct dm_arg_set *as,
 {
 	static const struct dm_arg nr_opts_arg = {
 		0, 2 * MC_NR_OPTS,
-		"Invalid number of optional arguments: must be 0..20"
+		"Invalid number of optional arguments: must be 0..22"
 	};
 	unsigned int nr, seen = 0;
 	int opt, r;
@@ -362,6 +373,7 @@ static int mc_parse_options(struct mc_options *o, struct dm_arg_set *as,
 	o->link.local = MC_NO_LOCAL;
 	o->link.fencing = MC_FENCING_RESOURCE;
 	o->link.heartbeat_ms = MC_DEF_HEARTBEAT_MS;
+	o->link.wait_peer_ms = MC_DEF_WAIT_PEER_MS;
 	if (!as->argc)
 		return 0;
 
@@ -461,15 +473,16 @@ static unsigned int mc_emit_table(struct mc_target *mc, char *result,
 		DMEMIT(" %s %u", mc->luns[i].dev->name,
 		       mc->luns[i].default_owner);
 	DMEMIT(" %u mirror_ratio %u mirror_alloc %s copy_engine %s flush_mode %s degraded_writes %s",
-	       o->link.local == MC_NO_LOCAL ? 10 : 20,
+	       o->link.local == MC_NO_LOCAL ? 10 : 22,
 	       o->mirror_ratio, mc_alloc_names[o->mirror_alloc],
 	       mc_engine_names[o->copy_engine], mc_flush_names[o->flush_mode],
 	       mc_degraded_names[o->degraded_writes]);
 	if (o->link.local != MC_NO_LOCAL)
-		DMEMIT(" local %d addr rdma:%pI4:%u peer rdma:%pI4:%u fencing %s heartbeat_ms %u",
+		DMEMIT(" local %d addr rdma:%pI4:%u peer rdma:%pI4:%u fencing %s heartbeat_ms %u wait_peer_ms %u",
 		       o->link.local, &o->link.addr.sin_addr,
 		       ntohs(o->link.addr.sin_port), &o->link.peer.sin_addr,
 		       ntohs(o->link.peer.sin_port),
-		       mc_fencing_names[o->link.fencing], o->link.heartbeat_ms);
+		       mc_fencing_names[o->link.fencing], o->link.heartbeat_ms,
+		       o->link.wait_peer_ms);
 	return sz;
 }

@@ -768,6 +768,51 @@ static int mc_host_clear_peer(struct mc_ctrl *c)
 }
 
 /*
+ * The LUs of the peer this host holds (mc_link_set_held()): it serves
+ * them, or keeps the only copies of their dirty pages.  state_lock held.
+ */
+static u64 mc_host_held(struct mc_target *mc)
+{
+	unsigned int local = mc->opts.link.local, i;
+	u64 held = 0;
+
+	for (i = 0; i < mc->nr_luns; i++) {
+		if (mc->luns[i].default_owner == local)
+			continue;
+		if (mc->luns[i].owner == local || mc->peer_copies)
+			held |= BIT_ULL(i);
+	}
+	return held;
+}
+
+/* Tell the link what this host holds now (a HANDBACK for what it gave). */
+static void mc_host_update_held(struct mc_target *mc)
+{
+	mc_link_set_held(mc->link, mc_host_held(mc));
+}
+
+/*
+ * The switch of a join gives the peer its LUs back (seed 004's failback
+ * by destage, across hosts): I/O held and idle, no dirty page left, so
+ * from the next bio on this host refuses them; the peer serves them from
+ * our HANDBACK on (mc_host_update_held(), after the thaw).  state_lock
+ * held.  Return: how many.
+ */
+static unsigned int mc_host_give_back(struct mc_target *mc, struct mc_ctrl *c)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < mc->nr_luns; i++) {
+		if (mc->luns[i].owner == c->id &&
+		    mc->luns[i].default_owner != c->id) {
+			mc_lun_set_owner(&mc->luns[i], mc->luns[i].default_owner);
+			n++;
+		}
+	}
+	return n;
+}
+
+/*
  * The switch of a join, state_lock held, @c handing back: with new bios
  * held for a short time, its last dirty pages are destaged, the peer's
  * CBE array of it is cleared, its mirror management table rebuilt over
@@ -779,6 +824,7 @@ static int mc_host_clear_peer(struct mc_ctrl *c)
 static int mc_host_switch(struct mc_target *mc, struct mc_ctrl *c)
 {
 	ktime_t t0 = ktime_get();
+	unsigned int given = 0;
 	u32 held = 0;
 	int r = 0;
 
@@ -795,10 +841,17 @@ static int mc_host_switch(struct mc_target *mc, struct mc_ctrl *c)
 		flush_workqueue(c->nch_wq);
 		mc_ctrl_reset_mmt(c);
 		mc_ctrl_set_state(c, MC_CTRL_ONLINE);
+		given = mc_host_give_back(mc, c);
 	} else {
 		mc_ctrl_set_state(c, MC_CTRL_SOLO);
 	}
 	mc_io_thaw(mc);
+	if (given) {
+		mc_host_update_held(mc);	/* HANDBACK */
+		mc_purge_foreign(c);
+		DMINFO("ctrl%u: handed %u LUs back to the peer host",
+		       c->id, given);
+	}
 	if (!r)
 		DMINFO("ctrl%u: mirrors into the peer's memory again, I/O held %lld us",
 		       c->id, ktime_us_delta(ktime_get(), t0));
@@ -836,14 +889,19 @@ static int mc_host_join(struct mc_target *mc, struct mc_ctrl *c)
 }
 
 static void mc_host_lend(struct mc_target *mc);
+static void mc_host_takeover(struct mc_target *mc, struct mc_ctrl *s,
+			     const char *why);
 
 /*
  * The lost peer host connects again while our mirror area keeps its
  * copies (fencing resource, not fenced).  The same generation was cut off,
  * not restarted: it kept its dirty pages and destages them before it
- * mirrors again, so the copies here are dropped and the memory is lent
- * again.  A new generation restarted: the copies are all that is left of
- * its dirty pages, they stay until 'peer_fenced'.  state_lock held.
+ * mirrors again, so the copies here are dropped, its LUs given back (a
+ * HANDBACK: our HELLO said we held them) and the memory lent again.  A
+ * new generation restarted, so the one that was lost is down: the copies
+ * are all that is left of its dirty pages, they are relinked and its LUs
+ * taken over now (it does not serve them: our HELLO said we hold them),
+ * to be handed back by the join.  state_lock held.
  */
 static void mc_host_peer_back(struct mc_target *mc, struct mc_ctrl *c)
 {
@@ -852,14 +910,120 @@ static void mc_host_peer_back(struct mc_target *mc, struct mc_ctrl *c)
 	if (!mc_link_peer_hello(mc->link, &gen))
 		return;
 	if (gen != mc->lost_generation) {
-		DMWARN_LIMIT("ctrl%u: the peer host restarted (generation %llx, was %llx): its LUs and its copies here wait for 'peer_fenced'",
-			     c->id, gen, mc->lost_generation);
+		DMWARN("ctrl%u: the peer host restarted (generation %llx, was %llx): the one that was lost is down",
+		       c->id, gen, mc->lost_generation);
+		mc_host_takeover(mc, c, "restarted");
 		return;
 	}
 	mc_ctrl_clear_mirror_cbe(c);
 	mc->peer_copies = false;
+	mc_host_update_held(mc);
 	DMINFO("ctrl%u: the peer host is back (same generation %llx): it kept its dirty pages, its copies here are dropped",
 	       c->id, gen);
+}
+
+/* This host's own LUs (those its table gives to @c). */
+static void mc_host_own_luns(struct mc_target *mc, struct mc_ctrl *c,
+			     unsigned long *luns)
+{
+	unsigned int i;
+
+	bitmap_zero(luns, MC_MAX_LUNS);
+	for (i = 0; i < mc->nr_luns; i++)
+		if (mc->luns[i].default_owner == c->id)
+			__set_bit(i, luns);
+}
+
+/*
+ * The first resume of a two-host table: this host must not serve its LUs
+ * while the peer may hold them (it took them over when this host was
+ * lost, and hands them back by destage): their bios wait at the gate
+ * until the peer's HELLO says which it holds, or until wait_peer_ms
+ * passed without one.  state_lock held.
+ */
+static void mc_host_wait_begin(struct mc_target *mc, struct mc_ctrl *c)
+{
+	DECLARE_BITMAP(luns, MC_MAX_LUNS);
+
+	mc->wait_begun = true;
+	if (!mc->opts.link.wait_peer_ms) {
+		mc->alone = true;
+		return;
+	}
+	mc_host_own_luns(mc, c, luns);
+	mc_io_fence(mc, luns);	/* no bio started yet */
+	mc->peer_wait = true;
+	mc->wait_end = jiffies + msecs_to_jiffies(mc->opts.link.wait_peer_ms);
+}
+
+/* The wait of the first resume ends: the held bios go on. */
+static void mc_host_wait_end(struct mc_target *mc, struct mc_ctrl *c,
+			     bool alone)
+{
+	DECLARE_BITMAP(luns, MC_MAX_LUNS);
+
+	mc->peer_wait = false;
+	mc->alone = alone;
+	mc_host_own_luns(mc, c, luns);
+	mc_io_unfence(mc, luns);
+	if (alone)
+		DMWARN("ctrl%u: no peer host within wait_peer_ms %u: serving its LUs alone",
+		       c->id, mc->opts.link.wait_peer_ms);
+}
+
+/*
+ * Follow what the peer holds of this host's LUs (its HELLO, less its
+ * HANDBACKs): one it holds is refused here (a path error, as any LU of
+ * the peer), one it gave back is served from the next bio on.  An LU this
+ * host serves already is not given up: the peer that holds it as well
+ * hands it back, and if this host served it alone (its wait ended without
+ * the peer) both may have written it.  Ends the first resume's wait.
+ * state_lock held.
+ */
+static void mc_host_follow(struct mc_target *mc, struct mc_ctrl *c)
+{
+	DECLARE_BITMAP(move, MC_MAX_LUNS);
+	unsigned int i, n = 0;
+	u64 held;
+
+	if (!mc_link_peer_held(mc->link, &held)) {
+		if (mc->peer_wait && time_after_eq(jiffies, mc->wait_end))
+			mc_host_wait_end(mc, c, true);
+		return;
+	}
+	bitmap_zero(move, MC_MAX_LUNS);
+	for (i = 0; i < mc->nr_luns; i++) {
+		struct mc_lun *lun = &mc->luns[i];
+		bool theirs = held & BIT_ULL(i);
+
+		if (lun->default_owner != c->id)
+			continue;
+		if (theirs && lun->owner == c->id && !mc->peer_wait) {
+			if (mc->alone)
+				DMERR_LIMIT("ctrl%u: LU %u: the peer host holds it, but this host served it alone (wait_peer_ms): both may have written it",
+					    c->id, i);
+			continue;
+		}
+		if (theirs != (lun->owner != c->id))
+			__set_bit(i, move);
+	}
+	if (!bitmap_empty(move, MC_MAX_LUNS)) {
+		mc_io_freeze(mc);
+		for_each_set_bit(i, move, MC_MAX_LUNS) {
+			bool theirs = held & BIT_ULL(i);
+
+			mc_lun_set_owner(&mc->luns[i],
+					 theirs ? mc_peer(c)->id : c->id);
+			n++;
+			DMINFO("ctrl%u: LU %u: %s", c->id, i, theirs ?
+			       "the peer host holds it: refused here until it hands it back" :
+			       "handed back by the peer host: served here");
+		}
+		mc_io_thaw(mc);
+		dm_table_event(mc->ti->table);
+	}
+	if (mc->peer_wait)
+		mc_host_wait_end(mc, c, false);
 }
 
 /**
@@ -879,9 +1043,11 @@ static void mc_host_work(struct work_struct *work)
 	struct mc_target *mc = container_of(to_delayed_work(work),
 					    struct mc_target, host_work);
 	struct mc_ctrl *c = &mc->ctrl[mc->opts.link.local];
+	unsigned long delay = MAX_JIFFY_OFFSET;
 	int r = 0;
 
 	mutex_lock(&mc->state_lock);
+	mc_host_follow(mc, c);
 	if (!mc_link_ready(mc->link)) {
 		if (c->state == MC_CTRL_ONLINE) {
 			mc_ctrl_set_state(c, MC_CTRL_SOLO);
@@ -908,10 +1074,14 @@ static void mc_host_work(struct work_struct *work)
 			mc_host_lend(mc);
 		}
 	}
-	mutex_unlock(&mc->state_lock);
 	if (r)		/* a join that could not switch, pages to destage */
-		queue_delayed_work(system_unbound_wq, &mc->host_work,
-				   msecs_to_jiffies(MC_FAILBACK_RETRY_MS));
+		delay = msecs_to_jiffies(MC_FAILBACK_RETRY_MS);
+	if (mc->peer_wait)
+		delay = min(delay, time_after(mc->wait_end, jiffies) ?
+				   mc->wait_end - jiffies : 0);
+	mutex_unlock(&mc->state_lock);
+	if (delay != MAX_JIFFY_OFFSET)
+		queue_delayed_work(system_unbound_wq, &mc->host_work, delay);
 }
 
 /*
@@ -944,6 +1114,7 @@ static void mc_host_takeover(struct mc_target *mc, struct mc_ctrl *s,
 	}
 	mc->peer_copies = false;
 	mc_io_thaw(mc);
+	mc_host_update_held(mc);
 	fo.stall_us = ktime_us_delta(ktime_get(), t0);
 	mc_wb_start(s);
 	mc->fo = fo;
@@ -983,6 +1154,7 @@ static void mc_host_lost(void *ctx)
 		mc_link_withhold(mc->link);
 		mc->peer_copies = true;
 		mc_link_peer_hello(mc->link, &mc->lost_generation);
+		mc_host_update_held(mc);	/* before any new HELLO */
 		if (mc->opts.link.fencing == MC_FENCING_NONE)
 			mc_host_takeover(mc, c, "fencing none");
 		else
@@ -1055,12 +1227,19 @@ static void mc_host_lend(struct mc_target *mc)
 }
 
 /*
- * Resume: lend the link this table's memory (unless it holds copies of a
- * lost peer) and look at the link.
+ * Resume: the first one starts the wait for the peer's HELLO
+ * (wait_peer_ms); tell the link what this table holds, lend it this
+ * table's memory (unless it holds copies of a lost peer) and look at the
+ * link.
  */
 static void mc_host_resume(struct mc_target *mc)
 {
+	struct mc_ctrl *c = &mc->ctrl[mc->opts.link.local];
+
 	mutex_lock(&mc->state_lock);
+	if (!mc->wait_begun)
+		mc_host_wait_begin(mc, c);
+	mc_host_update_held(mc);	/* a reload's table holds nothing */
 	if (!mc->peer_copies)
 		mc_host_lend(mc);
 	mutex_unlock(&mc->state_lock);

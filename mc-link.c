@@ -160,7 +160,7 @@ static u32 mc_link_hash_lun(u32 h, u64 sectors, u32 owner)
 #if IS_ENABLED(CONFIG_INFINIBAND_ADDR_TRANS)
 
 #define MC_LINK_MAGIC		0x4d434c31	/* "MCL1" */
-#define MC_LINK_VERSION		2	/* 2: memory regions */
+#define MC_LINK_VERSION		3	/* 2: memory regions, 3: held LUs */
 #define MC_LINK_RX		8	/* receives kept posted */
 #define MC_LINK_MISSES		4	/* heartbeats missed: the peer is lost */
 #define MC_LINK_RETRY_MS	1000	/* controller 1 connects again */
@@ -173,8 +173,10 @@ static u32 mc_link_hash_lun(u32 h, u64 sectors, u32 owner)
 #define MC_LINK_MAX_REGIONS	64	/* MRs per area: 128 MiB of mirror area */
 #define MC_LINK_SQ_DATA		1024	/* send queue slots of the chains */
 
-enum { MC_LM_HELLO = 1, MC_LM_HEARTBEAT, MC_LM_REGION, MC_LM_BYE };
-enum { MC_LT_HELLO, MC_LT_HEARTBEAT, MC_LT_BYE, MC_LT_NR };	/* send buffers */
+enum { MC_LM_HELLO = 1, MC_LM_HEARTBEAT, MC_LM_REGION, MC_LM_BYE,
+       MC_LM_HANDBACK };
+enum { MC_LT_HELLO, MC_LT_HEARTBEAT, MC_LT_BYE, MC_LT_HANDBACK,
+       MC_LT_NR };	/* send buffers */
 
 /**
  * struct mc_link_wire - a control message on the wire (little endian)
@@ -196,6 +198,10 @@ enum { MC_LT_HELLO, MC_LT_HEARTBEAT, MC_LT_BYE, MC_LT_NR };	/* send buffers */
  * @rkey: REGION: the key of its remote writes
  * @iova: REGION: the address of its first byte
  * @length: REGION: its length in bytes
+ * @held: HELLO: the LUs (a bit per LU of the table) whose owner in the
+ *	table is the receiver and which the sender holds: it serves them,
+ *	or keeps the only copies of their dirty pages; HANDBACK: those of
+ *	them it gives back, the receiver serves them from now on
  */
 struct mc_link_wire {
 	__le32 magic;
@@ -215,6 +221,7 @@ struct mc_link_wire {
 	__le32 rkey;
 	__le64 iova;
 	__le64 length;
+	__le64 held;
 };
 
 /* One memory region of ours (an MR over at most MC_LINK_PPR pages). */
@@ -359,6 +366,11 @@ static const char * const mc_link_state_names[] = {
  * @refusals: HELLOs refused
  * @last_error: why the last connection ended or was refused
  * @bye: the next reset closes the connection on purpose: it says BYE first
+ * @held: the LUs of the peer we hold (mc_link_wire->held), announced in
+ *	each HELLO (mc_link_set_held())
+ * @peer_held: ours the peer holds: its HELLO's, less its HANDBACKs; valid
+ *	while @conn has its HELLO (mc_link_peer_held())
+ * @handback: LUs given back since our HELLO, the HANDBACK still to send
  * @mem: the live table's memory and callbacks; @mem.ctx is NULL while no
  *	table is attached (mc_link_attach(), mc_link_detach())
  * @has_mem: the table lends its memory (not withheld)
@@ -372,6 +384,7 @@ static const char * const mc_link_state_names[] = {
  * @hello_work: register our memory and send our HELLO and REGIONs on a
  *	new connection
  * @reset_work: tear the connection down, start again
+ * @msg_work: send the HANDBACK
  */
 struct mc_link {
 	struct list_head entry;
@@ -395,6 +408,9 @@ struct mc_link {
 	u64 refusals;
 	const char *last_error;
 	bool bye;
+	u64 held;
+	u64 peer_held;
+	u64 handback;
 	struct mc_link_mem mem;
 	bool has_mem;
 	struct mc_link_conn __rcu *ready;
@@ -406,6 +422,7 @@ struct mc_link {
 	struct delayed_work hb_work;
 	struct work_struct hello_work;
 	struct work_struct reset_work;
+	struct delayed_work msg_work;
 };
 
 /*
@@ -783,7 +800,7 @@ out:
 /* ---- messages ---- */
 
 static void mc_link_fill(struct mc_link_conn *conn, struct mc_link_wire *w,
-			 u16 type, u64 seq)
+			 u16 type, u64 seq, u64 held)
 {
 	const struct mc_link_hello *h = &conn->link->ours;
 	unsigned int i;
@@ -803,6 +820,7 @@ static void mc_link_fill(struct mc_link_conn *conn, struct mc_link_wire *w,
 	w->ppr = cpu_to_le32(conn->ppr);
 	for (i = 0; i < MC_LA_NR; i++)
 		w->nr_regions[i] = cpu_to_le32(conn->nr_mr[i]);
+	w->held = cpu_to_le64(held);
 }
 
 static void mc_link_send_done(struct ib_cq *cq, struct ib_wc *wc)
@@ -838,19 +856,23 @@ static int mc_link_post_buf(struct mc_link_conn *conn, struct mc_link_buf *b)
 	return ib_post_send(conn->id->qp, &wr, NULL);
 }
 
-/* Post send buffer @which; from the link's work only. */
-static void mc_link_send(struct mc_link_conn *conn, unsigned int which,
-			 u16 type)
+/*
+ * Post send buffer @which, @held in it; from the link's work only.
+ * Return: false if the buffer's previous message is still on its way.
+ */
+static bool mc_link_send(struct mc_link_conn *conn, unsigned int which,
+			 u16 type, u64 held)
 {
 	struct mc_link_buf *b = &conn->tx[which];
 
 	if (test_and_set_bit(which, &conn->tx_busy))
-		return;		/* the previous one is still on its way */
-	mc_link_fill(conn, b->msg, type, ++conn->seq);
+		return false;
+	mc_link_fill(conn, b->msg, type, ++conn->seq, held);
 	if (mc_link_post_buf(conn, b)) {
 		clear_bit(which, &conn->tx_busy);
 		mc_link_lost(conn, "cannot post a send");
 	}
+	return true;
 }
 
 static int mc_link_post_recv(struct mc_link_conn *conn, struct mc_link_buf *b)
@@ -1000,6 +1022,7 @@ static void mc_link_hello_rx(struct mc_link_conn *conn,
 		} else {
 			conn->peer_hello = true;
 			link->peer = p;
+			link->peer_held = le64_to_cpu(w->held);
 			link->state = MC_LS_CONNECTED;
 			link->was_connected = true;
 			link->connects++;
@@ -1040,6 +1063,22 @@ static void mc_link_bye_rx(struct mc_link_conn *conn)
 
 	spin_lock_irqsave(&link->lock, flags);
 	conn->peer_bye = true;
+	spin_unlock_irqrestore(&link->lock, flags);
+}
+
+/* The peer gives back LUs it held (softirq): the table serves them. */
+static void mc_link_handback_rx(struct mc_link_conn *conn,
+				const struct mc_link_wire *w)
+{
+	struct mc_link *link = conn->link;
+	unsigned long flags;
+
+	spin_lock_irqsave(&link->lock, flags);
+	if (link->conn == conn && conn->peer_hello) {
+		link->peer_held &= ~le64_to_cpu(w->held);
+		if (link->mem.ctx)
+			link->mem.changed(link->mem.ctx);
+	}
 	spin_unlock_irqrestore(&link->lock, flags);
 }
 
@@ -1111,6 +1150,8 @@ static void mc_link_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 		mc_link_region_rx(conn, w);
 	else if (le16_to_cpu(w->type) == MC_LM_BYE)
 		mc_link_bye_rx(conn);
+	else if (le16_to_cpu(w->type) == MC_LM_HANDBACK)
+		mc_link_handback_rx(conn, w);
 
 	ib_dma_sync_single_for_device(conn->dev, b->dma, sizeof(*w),
 				      DMA_FROM_DEVICE);
@@ -1134,7 +1175,7 @@ static void mc_link_say_bye(struct mc_link *link)
 	spin_unlock_irq(&link->lock);
 	if (!conn || !READ_ONCE(conn->established) || !conn->hello_sent)
 		return;
-	mc_link_send(conn, MC_LT_BYE, MC_LM_BYE);
+	mc_link_send(conn, MC_LT_BYE, MC_LM_BYE, 0);
 	wait_for_completion_timeout(&conn->bye_done, HZ);
 }
 
@@ -1155,6 +1196,7 @@ static void mc_link_reset_work(struct work_struct *work)
 	spin_lock_irq(&link->lock);
 	conn = link->conn;
 	link->conn = NULL;
+	link->handback = 0;	/* the next HELLO says what we hold */
 	was_ready = rcu_access_pointer(link->ready);
 	RCU_INIT_POINTER(link->ready, NULL);
 	if (was_ready && link->mem.ctx)
@@ -1357,7 +1399,7 @@ static int mc_link_send_regions(struct mc_link_conn *conn)
 			if (r)
 				return r;
 			mr = conn->mr[a][k].mr;
-			mc_link_fill(conn, b->msg, MC_LM_REGION, 0);
+			mc_link_fill(conn, b->msg, MC_LM_REGION, 0, 0);
 			b->msg->area = cpu_to_le32(a);
 			b->msg->index = cpu_to_le32(k);
 			b->msg->rkey = cpu_to_le32(mr->rkey);
@@ -1384,12 +1426,15 @@ static void mc_link_hello_work(struct work_struct *work)
 	struct mc_link_mem mem;
 	bool go = false, has_mem = false;
 	const char *why;
+	u64 held = 0;
 	int r = 0;
 
 	spin_lock_irq(&link->lock);
 	conn = link->conn;
 	if (conn && !conn->hello_sent && READ_ONCE(conn->established)) {
+		/* a later change of link->held goes as a HANDBACK after it */
 		conn->hello_sent = true;
+		held = link->held;
 		has_mem = link->has_mem;
 		mem = link->mem;
 		go = true;
@@ -1407,7 +1452,7 @@ static void mc_link_hello_work(struct work_struct *work)
 		mc_link_lost(conn, "cannot register the mirror area");
 		return;
 	}
-	mc_link_send(conn, MC_LT_HELLO, MC_LM_HELLO);
+	mc_link_send(conn, MC_LT_HELLO, MC_LM_HELLO, held);
 	if (mc_link_send_regions(conn)) {
 		mc_link_lost(conn, "cannot send the regions");
 		return;
@@ -1419,6 +1464,35 @@ static void mc_link_hello_work(struct work_struct *work)
 	spin_unlock_irq(&link->lock);
 	if (why)
 		mc_link_lost(conn, why);
+}
+
+/*
+ * Send the LUs given back since our HELLO (mc_link_set_held()) as one
+ * HANDBACK; again a moment later while the previous one is on its way.
+ */
+static void mc_link_msg_work(struct work_struct *work)
+{
+	struct mc_link *link = container_of(to_delayed_work(work),
+					    struct mc_link, msg_work);
+	struct mc_link_conn *conn;
+	u64 mask;
+
+	spin_lock_irq(&link->lock);
+	conn = link->conn;
+	mask = link->handback;
+	link->handback = 0;
+	spin_unlock_irq(&link->lock);
+	if (!conn || !mask || mc_link_send(conn, MC_LT_HANDBACK,
+					   MC_LM_HANDBACK, mask))
+		return;
+	spin_lock_irq(&link->lock);
+	if (link->conn == conn) {
+		link->handback |= mask;
+		if (!link->stopping)
+			queue_delayed_work(link->wq, &link->msg_work,
+					   msecs_to_jiffies(10));
+	}
+	spin_unlock_irq(&link->lock);
 }
 
 /*
@@ -1452,7 +1526,7 @@ static void mc_link_hb_work(struct work_struct *work)
 	if (why)
 		mc_link_lost(conn, why);
 	else if (send)
-		mc_link_send(conn, MC_LT_HEARTBEAT, MC_LM_HEARTBEAT);
+		mc_link_send(conn, MC_LT_HEARTBEAT, MC_LM_HEARTBEAT, 0);
 
 	spin_lock_irq(&link->lock);
 	if (!link->stopping)
@@ -1815,6 +1889,7 @@ static struct mc_link *mc_link_create(const struct mc_link_cfg *cfg,
 	INIT_DELAYED_WORK(&link->hb_work, mc_link_hb_work);
 	INIT_WORK(&link->hello_work, mc_link_hello_work);
 	INIT_WORK(&link->reset_work, mc_link_reset_work);
+	INIT_DELAYED_WORK(&link->msg_work, mc_link_msg_work);
 	if (init_srcu_struct(&link->srcu)) {
 		kfree(link);
 		*error = "Cannot allocate the link";
@@ -1854,6 +1929,7 @@ static void mc_link_destroy(struct mc_link *link)
 		rdma_destroy_id(listen_id);	/* waits for a connect request */
 	cancel_delayed_work_sync(&link->connect_work);
 	cancel_delayed_work_sync(&link->hb_work);
+	cancel_delayed_work_sync(&link->msg_work);
 	queue_work(link->wq, &link->reset_work);
 	destroy_workqueue(link->wq);		/* runs it, then nothing more */
 	cleanup_srcu_struct(&link->srcu);
@@ -1943,6 +2019,47 @@ static bool mc_link_peer_hello(struct mc_link *link, u64 *gen)
 	return hello;
 }
 
+/**
+ * mc_link_set_held - the LUs of the peer this host holds now
+ * @link: the link
+ * @held: a bit per LU of the table whose owner in the table is the peer
+ *	and which this host serves, or keeps the only copies of
+ *
+ * Each HELLO announces them.  LUs that leave @held after this
+ * connection's HELLO went out are given back with a HANDBACK, in order
+ * after it.  LUs that join it do so only while no peer is connected (its
+ * loss, a takeover), so the next HELLO says it.  Never sleeps.
+ */
+static void mc_link_set_held(struct mc_link *link, u64 held)
+{
+	unsigned long flags;
+	u64 gone;
+
+	spin_lock_irqsave(&link->lock, flags);
+	gone = link->held & ~held;
+	link->held = held;
+	if (gone && link->conn && link->conn->hello_sent && !link->stopping) {
+		link->handback |= gone;
+		mod_delayed_work(link->wq, &link->msg_work, 0);
+	}
+	spin_unlock_irqrestore(&link->lock, flags);
+}
+
+/*
+ * The LUs of ours that the peer holds, in *@held, if its HELLO was
+ * accepted on the current connection (else false, *@held 0).
+ */
+static bool mc_link_peer_held(struct mc_link *link, u64 *held)
+{
+	bool hello;
+
+	spin_lock_irq(&link->lock);
+	hello = link->conn && link->conn->peer_hello;
+	*held = hello ? link->peer_held : 0;
+	spin_unlock_irq(&link->lock);
+	return hello;
+}
+
 /*
  * From the link's @lost callback only: lend no memory to new connections
  * until the next mc_link_attach() (the table keeps copies of the lost
@@ -1977,9 +2094,11 @@ static bool mc_link_same(struct mc_link *link, const struct mc_link_cfg *cfg,
 			 const struct mc_link_hello *ours)
 {
 	struct mc_link_hello h = *ours;
+	struct mc_link_cfg c = *cfg;
 
 	h.generation = link->ours.generation;
-	return !memcmp(&link->cfg, cfg, sizeof(*cfg)) &&
+	c.wait_peer_ms = link->cfg.wait_peer_ms;	/* the table's, not the link's */
+	return !memcmp(&link->cfg, &c, sizeof(c)) &&
 	       !memcmp(&link->ours, &h, sizeof(h));
 }
 
@@ -2026,6 +2145,17 @@ out:
 	return link;
 }
 
+/* Another table holds @link too: the new table of a reload (its ctr). */
+static bool mc_link_shared(struct mc_link *link)
+{
+	bool shared;
+
+	mutex_lock(&mc_links_lock);
+	shared = link->refs > 1;
+	mutex_unlock(&mc_links_lock);
+	return shared;
+}
+
 /* Drop a table's reference; the last one closes the link. */
 static void mc_link_put(struct mc_link *link)
 {
@@ -2061,7 +2191,7 @@ static ssize_t mc_link_show(struct mc_link *link, char *buf)
 {
 	struct mc_link_hello p = {};
 	enum mc_link_state st;
-	u64 c, l, r;
+	u64 c, l, r, held, peer_held;
 	long age = -1;
 	const char *err;
 
@@ -2075,13 +2205,16 @@ static ssize_t mc_link_show(struct mc_link *link, char *buf)
 	err = link->last_error;
 	if (link->conn)
 		age = jiffies_to_msecs(jiffies - link->last_rx);
+	held = link->held;
+	peer_held = link->conn && link->conn->peer_hello ? link->peer_held : 0;
 	spin_unlock_irq(&link->lock);
-	return sysfs_emit(buf, "local %d peer %s connects %llu losses %llu refusals %llu generation %llx peer_generation %llx mirror %s chains %lld chain_errors %lld heartbeat_age_ms %ld last_error %s\n",
+	return sysfs_emit(buf, "local %d peer %s connects %llu losses %llu refusals %llu generation %llx peer_generation %llx mirror %s chains %lld chain_errors %lld heartbeat_age_ms %ld held %llx peer_held %llx last_error %s\n",
 			  link->cfg.local, mc_link_state_names[st], c, l, r,
 			  link->ours.generation, p.generation,
 			  mc_link_ready(link) ? "ready" : "none",
 			  atomic64_read(&link->chains),
-			  atomic64_read(&link->chain_errors), age, err);
+			  atomic64_read(&link->chain_errors), age, held,
+			  peer_held, err);
 }
 
 #else /* !CONFIG_INFINIBAND_ADDR_TRANS: no RDMA CM, no two-host tables */
@@ -2101,6 +2234,11 @@ static struct mc_link *mc_link_get(const void *owner,
 
 static void mc_link_put(struct mc_link *link)
 {
+}
+
+static bool mc_link_shared(struct mc_link *link)
+{
+	return false;
 }
 
 static unsigned int mc_link_emit(struct mc_link *link, char *result,
@@ -2139,6 +2277,16 @@ static bool mc_link_peer_hello(struct mc_link *link, u64 *gen)
 
 static bool mc_link_lent(struct mc_link *link)
 {
+	return false;
+}
+
+static void mc_link_set_held(struct mc_link *link, u64 held)
+{
+}
+
+static bool mc_link_peer_held(struct mc_link *link, u64 *held)
+{
+	*held = 0;
 	return false;
 }
 

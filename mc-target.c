@@ -158,6 +158,8 @@ static int mc_two_host_start(struct mc_target *mc, char **error)
 	if (IS_ERR(link))
 		return PTR_ERR(link);
 	mc->link = link;
+	/* a reload: the device served already, its table does not wait */
+	mc->wait_begun = mc_link_shared(link);
 	return 0;
 }
 

@@ -8,7 +8,10 @@
 # stays dirty in its cache (mirrored into A's memory), and is killed
 # (SIGKILL of its QEMU) when A asks; A must lose it by its heartbeat, take
 # its LU over (fencing none) and read back every write B acknowledged; B
-# is booted again and must connect as a new generation.  The guests talk to
+# is booted again (tests/vm/_2host_b2.sh) as a new generation, waits
+# while A holds its LU, gets it back once A destaged it (the handback),
+# reads every write of its first life back through its own device, and
+# both mirror again.  The guests talk to
 # this script through "MARK:" lines on their consoles.  One vCPU each.
 # Ends with "N passed, N failed".
 set -uo pipefail
@@ -42,9 +45,11 @@ if wait_mark "$D/a.log" a-listening 300; then
 	fi
 	if wait_mark "$D/a.log" restart-b 120; then
 		sleep 2	# the killed QEMU's socket is closed; A's listens again
-		guest b "$D/b2.log" "connect:$PORT" _2host_b
+		guest b "$D/b2.log" "connect:$PORT" _2host_b2
+		wait_mark "$D/b2.log" b2-done 600 || fail b2_done "$(tail -3 "$D/b2.log")"
 	fi
 	wait_mark "$D/a.log" done 400
+	sleep 3	# B's harness ends its run
 	kill_b
 else
 	fail a_boots "$(tail -3 "$D/a.log")"
@@ -60,9 +65,9 @@ grep -a -E "^MARK: (lost after|ctrl1: the peer host)" "$D/a.log" | sed 's/^MARK:
 grep -a -o -E "(PASS|FAIL): vm/_2host_a/.*" "$D/a.log" | sed 's|vm/_2host_a/|2host/a/|'
 PASS=$((PASS + $(grep -a -o "PASS: vm/_2host_a/" "$D/a.log" | wc -l)))
 FAIL=$((FAIL + $(grep -a -o "FAIL: vm/" "$D/a.log" | wc -l)))
-cat "$D"/b*.log 2>/dev/null | grep -a -o -E "(PASS|FAIL): vm/_2host_b/.*" | sed 's|vm/_2host_b/|2host/b/|'
-PASS=$((PASS + $(cat "$D"/b*.log | grep -a -o "PASS: vm/_2host_b/" | wc -l)))
-FAIL=$((FAIL + $(cat "$D"/b*.log | grep -a -o "FAIL: vm/_2host_b/" | wc -l)))
+cat "$D"/b*.log 2>/dev/null | grep -a -o -E "(PASS|FAIL): vm/_2host_b2?/.*" | sed -E 's#vm/_2host_(b2?)/#2host/\1/#'
+PASS=$((PASS + $(cat "$D"/b*.log | grep -a -o -E "PASS: vm/_2host_b2?/" | wc -l)))
+FAIL=$((FAIL + $(cat "$D"/b*.log | grep -a -o -E "FAIL: vm/_2host_b2?/" | wc -l)))
 [ $arc = 0 ] || fail a_guest "run.sh exit $arc (see $D/a.log)"
 echo "$PASS passed, $FAIL failed"
 [ $FAIL = 0 ]

@@ -202,7 +202,7 @@ suite() {
 		'^  mirror  .* 0/38 pages in use of its mirror area in ctrl1 \(not mirroring: no writable memory in the peer host\)$'
 	has twohost/link '^Link to the peer host: connected, 1 connect, 0 losses$' \
 		'^  local 0 peer connected connects 1 losses 0 refusals 0 generation 5120fe9bec86d768 '
-	has twohost/options 'local 0, addr rdma:169\.254\.10\.1:7470, peer rdma:169\.254\.10\.1:7471, fencing resource, heartbeat_ms 250$'
+	has twohost/options 'local 0, addr rdma:169\.254\.10\.1:7470, peer rdma:169\.254\.10\.1:7471, fencing resource, heartbeat_ms 250, wait_peer_ms 5000$'
 	lacks twohost/no-other '^Other:'
 	lacks twohost/no-ctrl1-bars '^  memory  96 pages'
 	# the same host once it mirrors into the peer host's memory

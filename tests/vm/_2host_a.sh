@@ -64,6 +64,15 @@ echo "MARK: restart-b"
 wait_peer mcA connected 300 && pass restarted_b_connects || fail restarted_b_connects "$(cat $(sysfs_dm mcA)/mirrorcache/link)"
 gen2=$(link_field mcA peer_generation)
 [ "$gen2" != "$gen1" ] && pass new_generation || fail new_generation "$gen1 -> $gen2"
+# The new B waits for A's HELLO (it holds LU1), A hands LU1 back once
+# destaged, B verifies and mirrors into A again: eight copies here.
+i=0; while ! dmesg | grep -q "ctrl0: handed 1 LUs back to the peer host" && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
+dmesg | grep -q "ctrl0: handed 1 LUs back to the peer host" && pass a_hands_lu1_back ||
+	fail a_hands_lu1_back "$(cat $SA/link)"
+assert_eq "$(link_field mcA held)" 0 a_holds_nothing
+assert_fail a_refuses_lu1_again dd if=/dev/mapper/mcA of=/dev/null bs=4096 skip=$((S / 8)) count=1 iflag=direct
+i=0; while [ "$(cat $SA/ctrl0/mirror_valid)" -lt 8 ] && [ $i -lt 3000 ]; do sleep 0.1; i=$((i + 1)); done
+assert_eq "$(cat $SA/ctrl0/mirror_valid)" 8 b2_copies_in_a
 # one loss; a connect for B's boot and more once A lends its memory
 # again (its relinked pages destaged: BYE and reconnect, no loss)
 assert_eq "$(link_field mcA losses)" 1 one_loss

@@ -4,16 +4,7 @@
 # to LU0 is on the shared disk, writes 1 MiB with fio to its LU1 that stays
 # dirty in its cache (mirrored into A's memory), and then waits to be
 # killed.
-. /tests/lib.sh
-
-link_field() { mc_link_field "$@"; }
-
-mc_load || fail module_loads
-assert_ok virtio_up virtio_up
-assert_ok net_up rxe_on eth0 169.254.20.2
-S=$(( $(blockdev --getsz /dev/vda) / 8 * 8 ))
-T="0 $((2 * S)) mirrorcache 1024 1024 2 /dev/vda 0 /dev/vdb 1 8 local 1 addr rdma:169.254.20.2:7470 peer rdma:169.254.20.1:7470 fencing none"
-assert_ok create_b dmsetup create mcB --table "$T"
+. /tests/_2host_b_up.sh
 i=0; st=
 while [ "$st" != connected ] && [ $i -lt 3000 ]; do
 	st=$(link_field mcB peer); sleep 0.1; i=$((i + 1))
@@ -25,7 +16,6 @@ echo "MARK: b-connected"
 sleep 5
 echo "MARK: b-sees $(dd if=/dev/vda bs=4096 skip=16 count=8 iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1)"
 assert_fail b_refuses_a_lu dd if=/dev/mapper/mcB of=/dev/null bs=4096 skip=16 count=1 iflag=direct
-SB=$(sysfs_dm mcB)/mirrorcache
 i=0; while [ "$(cat $SB/ctrl1/solo)" != 0 ] && [ $i -lt 3000 ]; do sleep 0.1; i=$((i + 1)); done
 assert_eq "$(cat $SB/ctrl1/solo)" 0 b_mirrors
 # Keep everything dirty: write-back only above 300 of the 307 pages.

@@ -67,6 +67,8 @@ refused missing_peer "local, addr and peer together" "$(tbl 64 64 4 "local 0 add
 refused fencing_alone "need local, addr and peer" "$(tbl 64 64 2 "fencing none")"
 refused bad_fencing "Invalid fencing" "$(tbl 64 64 8 "$A_OPTS fencing stonith")"
 refused bad_heartbeat "Invalid heartbeat_ms" "$(tbl 64 64 8 "$A_OPTS heartbeat_ms 10")"
+refused bad_wait "Invalid wait_peer_ms" "$(tbl 64 64 8 "$A_OPTS wait_peer_ms 3600001")"
+refused wait_alone "need local, addr and peer" "$(tbl 64 64 2 "wait_peer_ms 10")"
 refused same_addr "addr and peer must differ" "$(tbl 64 64 6 "local 0 addr rdma:$IP:7470 peer rdma:$IP:7470")"
 refused message_alloc "copies by RDMA" "$(tbl 64 64 8 "mirror_alloc message $A_OPTS")"
 refused foreign_addr "Cannot bind to addr" "$(tbl 64 64 6 "local 0 addr rdma:169.254.99.99:7470 peer rdma:$IP:7471")"
@@ -76,7 +78,7 @@ assert_eq "$(mc_objects_live)" none refusals_leave_nothing
 assert_ok create_a mk mcA "$(tbl 64 64 6 "$A_OPTS")"
 SA=$(sysfs_dm mcA)/mirrorcache
 assert_eq "$(dmsetup table mcA | cut -d' ' -f4-)" \
-	"64 64 2 1:0 0 1:1 1 20 mirror_ratio 30 mirror_alloc table copy_engine cpu flush_mode destage degraded_writes writethrough local 0 addr rdma:$IP:7470 peer rdma:$IP:7471 fencing resource heartbeat_ms 250" \
+	"64 64 2 1:0 0 1:1 1 22 mirror_ratio 30 mirror_alloc table copy_engine cpu flush_mode destage degraded_writes writethrough local 0 addr rdma:$IP:7470 peer rdma:$IP:7471 fencing resource heartbeat_ms 250 wait_peer_ms 5000" \
 	table_canonical
 assert_eq "$(peer_status mcA)" "connecting 0 0" alone_connecting
 assert_eq "$(cat $SA/ctrl0/state) $(cat $SA/ctrl1/state) $(cat $SA/ctrl0/solo)" "online remote 1" alone_states
@@ -85,6 +87,9 @@ dd if=/dev/urandom of=/tmp/d0 bs=4096 count=4 2>/dev/null
 assert_ok own_lu_write dd if=/tmp/d0 of=/dev/mapper/mcA bs=4096 seek=8 oflag=direct
 dd if=/dev/ram0 of=/tmp/r0 bs=4096 skip=8 count=4 iflag=direct 2>/dev/null
 assert_eq "$(md5sum < /tmp/r0)" "$(md5sum < /tmp/d0)" own_lu_written_through
+# The write waited for the peer's HELLO (wait_peer_ms), then went on alone.
+dmesg | grep -q "ctrl0: no peer host within wait_peer_ms 5000: serving its LUs alone" &&
+	pass alone_after_wait || fail alone_after_wait "$(dmesg | tail -2)"
 assert_fail peer_lu_write_refused dd if=/tmp/d0 of=/dev/mapper/mcA bs=4096 seek=$((S / 8 + 8)) oflag=direct
 assert_fail peer_lu_read_refused dd if=/dev/mapper/mcA of=/dev/null bs=4096 skip=$((S / 8)) count=1 iflag=direct
 assert_ok flush_ok sync
@@ -214,12 +219,15 @@ assert_ok remove_b_luns dmsetup remove mcB
 
 # ---- controller 1 first, controller 0 later ----
 assert_ok remove_a dmsetup remove mcA
+n_alone=$(dmesg | grep -c "ctrl1: no peer host within")
 assert_ok create_b_first mk mcB "$(tbl 64 64 6 "$B_OPTS")"
 sleep 2
 assert_eq "$(link_field mcB peer)" connecting b_waits
 assert_ok create_a_later mk mcA "$(tbl 64 64 6 "$A_OPTS")"
 wait_peer mcA connected && wait_peer mcB connected && pass b_finds_a ||
 	fail b_finds_a "A: $(link_of mcA); B: $(link_of mcB)"
+sleep 4	# past B's wait_peer_ms: it ended with A's HELLO, not alone
+assert_eq "$(dmesg | grep -c "ctrl1: no peer host within")" "$n_alone" b_wait_ended_by_hello
 
 # ---- fencing resource: a lost peer's LUs wait for peer_fenced ----
 SA=$(sysfs_dm mcA)/mirrorcache SB=$(sysfs_dm mcB)/mirrorcache
@@ -270,7 +278,41 @@ assert_ok none_own_write dd if=/tmp/d8 of=/dev/mapper/mcA bs=4096 seek=64 oflag=
 assert_ok none_flush dmsetup message mcA 0 flush
 dd if=/dev/ram1 of=/tmp/r4 bs=4096 skip=40 count=4 iflag=direct 2>/dev/null
 assert_eq "$(md5sum < /tmp/r4)" "$(md5sum < /tmp/d4)" none_data_on_lu
+
+# ---- rejoin: B restarts empty, A hands LU1 back by destage ----
+# B is gone for good (removed while silent, a new table is a new
+# generation).  While A is suspended it cannot hand back: A's HELLO says
+# it holds LU1, and the new B refuses LU1; A resumed destages and hands it
+# back (HANDBACK), B serves it and both mirror again.
+dd if=/dev/urandom of=/tmp/d5 bs=4096 count=4 2>/dev/null
+assert_ok none_a_writes_lu1 dd if=/tmp/d5 of=/dev/mapper/mcA bs=4096 seek=$((S / 8 + 48)) oflag=direct
+assert_eq "$(link_field mcA held)" 2 a_holds_lu1
+assert_ok remove_b_lost dmsetup remove mcB
+assert_ok suspend_a dmsetup suspend mcA
 echo 0 > $KNOB
+assert_ok create_b_restarted mk mcB "$(tbl 64 64 8 "$B_OPTS fencing none")"
+SB=$(sysfs_dm mcB)/mirrorcache
+i=0; while ! dmesg | grep -q "ctrl1: LU 1: the peer host holds it" && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+dmesg | grep -q "ctrl1: LU 1: the peer host holds it: refused here until it hands it back" &&
+	pass b_sees_lu1_held || fail b_sees_lu1_held "B: $(link_of mcB)"
+# (B's resume lends its memory: a BYE and a new connection, a new HELLO)
+i=0; while [ "$(link_field mcB peer_held)" != 2 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+assert_eq "$(link_field mcB peer_held)" 2 b_peer_held
+assert_fail b_refuses_held_lu dd if=/dev/mapper/mcB of=/dev/null bs=4096 skip=$((S / 8 + 48)) count=1 iflag=direct
+assert_ok resume_a dmsetup resume mcA
+i=0; while ! dmesg | grep -q "ctrl1: LU 1: handed back by the peer host" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+dmesg | grep -q "ctrl0: handed 1 LUs back to the peer host" && pass a_handed_back ||
+	fail a_handed_back "A: $(link_of mcA)"
+dmesg | grep -q "ctrl1: LU 1: handed back by the peer host: served here" &&
+	pass b_got_lu1 || fail b_got_lu1 "B: $(link_of mcB)"
+assert_eq "$(link_field mcA held) $(link_field mcB peer_held)" "0 0" nothing_held
+dd if=/dev/mapper/mcB of=/tmp/r5 bs=4096 skip=$((S / 8 + 48)) count=4 iflag=direct 2>/dev/null
+assert_eq "$(md5sum < /tmp/r5)" "$(md5sum < /tmp/d5)" b_serves_a_data
+assert_fail a_refuses_lu1 dd if=/dev/mapper/mcA of=/dev/null bs=4096 skip=$((S / 8 + 48)) count=1 iflag=direct
+wait_solo mcA 0 0 && wait_solo mcB 1 0 && pass rejoin_mirroring ||
+	fail rejoin_mirroring "A: $(link_of mcA); B: $(link_of mcB)"
+assert_ok rejoin_b_write dd if=/tmp/d4 of=/dev/mapper/mcB bs=4096 seek=$((S / 8 + 56)) oflag=direct
+assert_eq "$(cat $SA/ctrl0/mirror_valid)" 4 rejoin_b_copies_in_a
 assert_ok remove_none dmsetup remove mcA mcB
 assert_ok create_single mk mcS "0 $((2 * S)) mirrorcache 64 64 2 $LUS"
 assert_fail fenced_single_refused dmsetup message mcS 0 peer_fenced
