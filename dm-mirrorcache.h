@@ -186,6 +186,7 @@ extern u32 mc_inject_wb_submit_delay_ms;
 extern u32 mc_inject_teardown_delay_ms;
 extern u32 mc_inject_read_copy_delay_ms;
 extern u32 mc_inject_link_silent;
+extern u32 mc_inject_rdma_error;
 extern int mc_inject_torn_copy;
 #define MC_INJECT_OFF	(-1)
 

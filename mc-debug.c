@@ -41,6 +41,12 @@
  *                          two-host link acts dead while set, as a hung
  *                          peer host: no heartbeat, no new connection
  *                          (the other side loses it and cannot reconnect)
+ *       inject_rdma_error  bit mask of controllers whose two-host link
+ *                          gives the first write of its next chain a bad
+ *                          remote key: the peer refuses it (a remote
+ *                          access error), the queue pair goes to the
+ *                          error state with the chain's other writes in
+ *                          flight; the bit clears itself
  *       inject_torn_copy   0 or 1: tear the next mirror copy of controller
  *                          0 or 1 (of any device) in half and fail that
  *                          controller before the copy completes, while
@@ -71,6 +77,7 @@ u32 mc_inject_wb_submit_delay_ms;
 u32 mc_inject_teardown_delay_ms;
 u32 mc_inject_read_copy_delay_ms;
 u32 mc_inject_link_silent;
+u32 mc_inject_rdma_error;
 int mc_inject_torn_copy = MC_INJECT_OFF;
 
 static int mc_objects_show(struct seq_file *m, void *v)
@@ -139,6 +146,7 @@ static const struct {
 	MC_KNOB(teardown_delay_ms),
 	MC_KNOB(read_copy_delay_ms),
 	MC_KNOB(link_silent),
+	MC_KNOB(rdma_error),
 #undef MC_KNOB
 };
 

@@ -442,6 +442,18 @@ static bool mc_link_silent(struct mc_link *link)
 	return READ_ONCE(mc_inject_link_silent) & BIT(link->cfg.local);
 }
 
+/*
+ * Fault injection (debugfs inject_rdma_error, a bit per controller, which
+ * clears itself): the next chain gets a write the peer refuses.
+ */
+static bool mc_link_inject_error(struct mc_link *link)
+{
+	u32 mask = READ_ONCE(mc_inject_rdma_error), bit = BIT(link->cfg.local);
+
+	return (mask & bit) &&
+	       cmpxchg(&mc_inject_rdma_error, mask, mask & ~bit) == mask;
+}
+
 /* ---- connection teardown ---- */
 
 static void mc_link_buf_unmap(struct mc_link_conn *conn, struct mc_link_buf *b,
@@ -628,6 +640,8 @@ static int mc_link_chain_post(struct mc_link_conn *conn, struct mc_link_xfer *x)
 	}
 	if (!ok || !k)
 		return -EINVAL;
+	if (mc_link_inject_error(conn->link))
+		x->wr[0].rkey = ~x->wr[0].rkey;	/* refused by the peer */
 	x->wr[k - 1].wr.wr_cqe = &x->cqe;
 	x->wr[k - 1].wr.send_flags = IB_SEND_SIGNALED;
 	return ib_post_send(conn->id->qp, &x->wr[0].wr, NULL);

@@ -185,6 +185,35 @@ assert_eq "$(cat $SB/ctrl1/mirror_valid)" 8 copies_after_rejoin
 assert_ok a_flush_again dmsetup message mcA 0 flush
 wait_val $SB/ctrl1/mirror_valid 0 && pass released_after_rejoin || fail released_after_rejoin
 
+# ---- an RDMA error mid-write (inject_rdma_error): the peer refuses one
+# write of a chain, the queue pair fails with the rest in flight; those
+# writes go through to the LU, the link is reset and A mirrors again; fio
+# verifies every write and nothing hangs ----
+ERR=/sys/kernel/debug/dm-mirrorcache/inject_rdma_error
+e0=$(link_field mcA chain_errors) l0=$(link_field mcA losses)
+j0=$(dmesg | grep -c "ctrl0: mirrors into the peer's memory again")
+fio --name=e --filename=/dev/mapper/mcA --rw=randwrite --bs=4k --size=2M \
+	--offset=1M --direct=1 --ioengine=libaio --iodepth=8 --verify=crc32c \
+	--do_verify=1 --verify_fatal=1 --loops=3 --output=/tmp/e.log > /dev/null 2>&1 &
+fpid=$!
+sleep 2
+echo 1 > $ERR	# ctrl0's next chain
+wait $fpid && pass fio_across_rdma_error ||
+	fail fio_across_rdma_error "$(grep -iE 'err|verify' /tmp/e.log | head -3)"
+assert_eq "$(cat $ERR)" 0 rdma_error_one_shot
+[ "$(link_field mcA chain_errors)" -gt "$e0" ] && pass rdma_error_chains_failed ||
+	fail rdma_error_chains_failed "$(link_of mcA)"
+[ "$(link_field mcA losses)" -gt "$l0" ] && pass rdma_error_resets_link ||
+	fail rdma_error_resets_link "$(link_of mcA)"
+dmesg | grep -q "ctrl0: lost the peer ctrl1: a remote write failed" &&
+	pass rdma_error_logged || fail rdma_error_logged "$(dmesg | grep 'lost the peer' | tail -1)"
+wait_solo mcA 0 0 300 && wait_solo mcB 1 0 && pass rdma_error_rejoined ||
+	fail rdma_error_rejoined "A: $(link_of mcA); B: $(link_of mcB)"
+[ "$(dmesg | grep -c "ctrl0: mirrors into the peer's memory again")" -gt "$j0" ] &&
+	pass rdma_error_join_logged || fail rdma_error_join_logged
+assert_ok rdma_error_a_flush dmsetup message mcA 0 flush
+wait_val $SB/ctrl1/mirror_valid 0 && pass rdma_error_released || fail rdma_error_released
+
 # ---- a peer that stops answering is lost, and found again ----
 echo 2 > $KNOB	# ctrl1's link sends no heartbeat
 wait_peer mcA lost 10 && pass silent_peer_lost || fail silent_peer_lost "$(link_of mcA)"
