@@ -889,8 +889,6 @@ static int mc_host_join(struct mc_target *mc, struct mc_ctrl *c)
 }
 
 static void mc_host_lend(struct mc_target *mc);
-static void mc_host_takeover(struct mc_target *mc, struct mc_ctrl *s,
-			     const char *why);
 
 /*
  * The lost peer host connects again while our mirror area keeps its
@@ -898,10 +896,11 @@ static void mc_host_takeover(struct mc_target *mc, struct mc_ctrl *s,
  * not restarted: it kept its dirty pages and destages them before it
  * mirrors again, so the copies here are dropped, its LUs given back (a
  * HANDBACK: our HELLO said we held them) and the memory lent again.  A
- * new generation restarted, so the one that was lost is down: the copies
- * are all that is left of its dirty pages, they are relinked and its LUs
- * taken over now (it does not serve them: our HELLO said we hold them),
- * to be handed back by the join.  state_lock held.
+ * new generation restarted: the copies may be all that is left of its
+ * dirty pages, or stale if it served its LUs after the loss (a
+ * partition): they stay, and its LUs with them (our HELLO says we hold
+ * them, it refuses them), until 'peer_fenced' says which.  state_lock
+ * held.
  */
 static void mc_host_peer_back(struct mc_target *mc, struct mc_ctrl *c)
 {
@@ -910,9 +909,8 @@ static void mc_host_peer_back(struct mc_target *mc, struct mc_ctrl *c)
 	if (!mc_link_peer_hello(mc->link, &gen))
 		return;
 	if (gen != mc->lost_generation) {
-		DMWARN("ctrl%u: the peer host restarted (generation %llx, was %llx): the one that was lost is down",
-		       c->id, gen, mc->lost_generation);
-		mc_host_takeover(mc, c, "restarted");
+		DMWARN_LIMIT("ctrl%u: the peer host restarted (generation %llx, was %llx): its LUs and its copies here wait for 'peer_fenced'",
+			     c->id, gen, mc->lost_generation);
 		return;
 	}
 	mc_ctrl_clear_mirror_cbe(c);
