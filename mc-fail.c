@@ -1122,6 +1122,8 @@ static void mc_host_takeover(struct mc_target *mc, struct mc_ctrl *s,
 	       p->id, why, s->id, fo.relinked, fo.invalid, fo.superseded,
 	       fo.luns, fo.stall_us);
 	dm_table_event(mc->ti->table);
+	/* lend the memory once they are destaged, then join and hand back */
+	mod_delayed_work(system_unbound_wq, &mc->host_work, 0);
 }
 
 /*

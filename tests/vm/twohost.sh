@@ -288,6 +288,37 @@ assert_eq "$(md5sum < /tmp/r4)" "$(md5sum < /tmp/d4)" fenced_data_on_lu
 echo 0 > $KNOB
 assert_ok remove_both dmsetup remove mcA mcB
 
+# ---- fencing resource, B restarts before peer_fenced: A keeps B's copies
+# and holds LU1 (B refuses it); peer_fenced relinks them, A destages and
+# hands LU1 back ----
+assert_ok create_a_rs mk mcA "$(tbl 64 64 6 "$A_OPTS")"
+assert_ok create_b_rs mk mcB "$(tbl 64 64 6 "$B_OPTS")"
+SA=$(sysfs_dm mcA)/mirrorcache SB=$(sysfs_dm mcB)/mirrorcache
+wait_solo mcA 0 0 && wait_solo mcB 1 0 && pass rs_mirroring ||
+	fail rs_mirroring "A: $(link_of mcA); B: $(link_of mcB)"
+dd if=/dev/urandom of=/tmp/d6 bs=4096 count=4 2>/dev/null
+assert_ok rs_b_write dd if=/tmp/d6 of=/dev/mapper/mcB bs=4096 seek=$((S / 8 + 64)) oflag=direct
+assert_eq "$(cat $SA/ctrl0/mirror_valid)" 4 rs_copies_in_a
+echo 2 > $KNOB
+wait_peer mcA lost 10 && pass rs_lost || fail rs_lost "$(link_of mcA)"
+assert_ok rs_remove_b dmsetup remove mcB
+echo 0 > $KNOB
+assert_ok rs_create_b mk mcB "$(tbl 64 64 6 "$B_OPTS")"
+SB=$(sysfs_dm mcB)/mirrorcache
+i=0; while [ "$(link_field mcB peer_held)" != 2 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+assert_eq "$(link_field mcB peer_held)" 2 rs_b_sees_lu1_held
+dmesg | grep -q "ctrl0: the peer host restarted (generation .*): its LUs and its copies here wait for 'peer_fenced'" &&
+	pass rs_restart_waits || fail rs_restart_waits "$(dmesg | tail -2)"
+assert_fail rs_b_refuses_lu1 dd if=/dev/mapper/mcB of=/dev/null bs=4096 skip=$((S / 8 + 64)) count=1 iflag=direct
+assert_ok rs_peer_fenced dmsetup message mcA 0 peer_fenced
+dmesg | grep -q "ctrl1: the peer host is lost (peer_fenced): ctrl0 relinked 4 mirror pages" &&
+	pass rs_relinked || fail rs_relinked "$(dmesg | grep 'peer host is lost' | tail -1)"
+i=0; while [ "$(cat $SB/lun1/owner)" != 1 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+assert_eq "$(cat $SB/lun1/owner) $(link_field mcB peer_held)" "1 0" rs_handed_back
+dd if=/dev/mapper/mcB of=/tmp/r6 bs=4096 skip=$((S / 8 + 64)) count=4 iflag=direct 2>/dev/null
+assert_eq "$(md5sum < /tmp/r6)" "$(md5sum < /tmp/d6)" rs_b_serves_data
+assert_ok rs_remove dmsetup remove mcA mcB
+
 # ---- a partition under load (fencing resource): both links go silent
 # (inject_link_silent 3: no heartbeat, no connection either way; a flap of
 # the veth end is no test here: rxe of this kernel then connected no more
