@@ -15,6 +15,8 @@
 #                   QEMU socket network: connect, kill one, restart it
 #   make demo       boot the VM; a controller fails and recovers under fio
 #                   write+verify; build/demo/latency.png
+#   make demo-2host two guests, one host each; host B is killed under fio
+#                   on host A, which takes B's LU over; build/demo-2host/latency.png
 #   make vm-test T=name   run one VM case (tests/vm/name.sh)
 #   make vm-shell   interactive shell in the VM (module and tools loaded)
 #   make sparse     build with sparse (C=1)
@@ -43,7 +45,7 @@ SETUP_OPT = $(if $(filter 6.12%,$(KVER)),--k612)
 
 PWD := $(CURDIR)
 
-.PHONY: all module deps unit check check-k612 check-2host check-debug demo vm-test vm-shell bench bench-2host soak sparse clean \
+.PHONY: all module deps unit check check-k612 check-2host check-debug demo demo-2host vm-test vm-shell bench bench-2host soak sparse clean \
 	install uninstall deb check-pkg
 
 all: module
@@ -77,6 +79,9 @@ check-debug:
 
 demo: deps
 	@bash scripts/demo.sh
+
+demo-2host: deps
+	@bash scripts/demo-2host.sh
 
 vm-test: deps
 	@bash scripts/vm/run.sh --build --tests "$(T)"

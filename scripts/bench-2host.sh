@@ -9,16 +9,9 @@
 # them: compare them within one run only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-D=build/bench-2host
-mkdir -p "$D"
-rm -f "$D"/*.log "$D"/d0.img "$D"/d1.img
-truncate -s 64M "$D/d0.img" "$D/d1.img"
-PORT=$((40000 + $$ % 20000))
-
 GUEST_TIMEOUT=1800
 . scripts/vm/2host-lib.sh
-
-make -s module KDIR="/lib/modules/$(bash scripts/kver.sh)/build" > /dev/null
+pair_setup build/bench-2host 64M
 guest a "$D/a.log" "listen:$PORT" _bench_2host_a
 APID=$!
 wait_mark "$D/a.log" a-listening 300 || { echo "bench-2host: A did not boot"; exit 1; }

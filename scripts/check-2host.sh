@@ -16,18 +16,13 @@
 # Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
-D=build/2host
-mkdir -p "$D"
-rm -f "$D"/*.log "$D"/d0.img "$D"/d1.img
-truncate -s 16M "$D/d0.img" "$D/d1.img"
-PORT=$((40000 + $$ % 20000))
 PASS=0 FAIL=0
 pass() { echo "PASS: 2host/$1"; PASS=$((PASS + 1)); }
 fail() { echo "FAIL: 2host/$1 (${2:-failed})"; FAIL=$((FAIL + 1)); }
 
 . scripts/vm/2host-lib.sh
 
-make -s module KDIR="/lib/modules/$(bash scripts/kver.sh)/build" > /dev/null ||
+pair_setup build/2host 16M ||
 	{ fail build; echo "$PASS passed, $FAIL failed"; exit 1; }
 guest a "$D/a.log" "listen:$PORT" _2host_a
 APID=$!

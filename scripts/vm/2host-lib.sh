@@ -1,10 +1,21 @@
 # shellcheck shell=bash
-# Two guests linked by a QEMU socket network (sourced by check-2host.sh
-# and bench-2host.sh): $D holds the shared images d0.img and d1.img.
+# Two guests linked by a QEMU socket network (sourced by check-2host.sh,
+# bench-2host.sh and demo-2host.sh): $D holds the shared images d0.img and
+# d1.img.
+#   pair_setup <dir> <image size>: D=<dir>, fresh images, logs gone, a
+#     PORT for the guests' socket network, the module built
 #   guest <a|b> <log> <net> <script>: one guest running tests/vm/<script>.sh
 #   kill_b: SIGKILL guest b's QEMU (fails when it is gone already)
 #   GUEST_TIMEOUT: run.sh's bound on a guest (1200 s)
 #   wait_mark <log> <text> <seconds>: the guest printed "MARK: <text>"
+pair_setup() {
+	D=$1
+	mkdir -p "$D"
+	rm -f "$D"/*.log "$D"/d0.img "$D"/d1.img
+	truncate -s "$2" "$D/d0.img" "$D/d1.img"
+	PORT=$((40000 + $$ % 20000))
+	make -s module KDIR="/lib/modules/$(bash scripts/kver.sh)/build" > /dev/null
+}
 guest() {
 	local mac=52:54:00:00:20:01
 	[ "$1" = b ] && mac=52:54:00:00:20:02
