@@ -122,6 +122,17 @@ wait_solo() {	# wait_solo <dev> <ctrl> <0|1> [tenths]
 	done
 	[ "$(solo_of $1 $2)" = $3 ]
 }
+# log_count <text>: lines of the kernel log that hold <text> (a later
+# section must see its own message, not an earlier section's)
+log_count() { dmesg | grep -c "$1"; }
+# wait_log <text> <count before> [tenths]: until a new line holds <text>
+wait_log() {
+	i=0
+	while [ "$(log_count "$1")" -le "$2" ] && [ $i -lt ${3:-100} ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	[ "$(log_count "$1")" -gt "$2" ]
+}
 wait_val() {	# wait_val <file> <value> [tenths]
 	i=0
 	while [ "$(cat $1)" != "$2" ] && [ $i -lt ${3:-100} ]; do
@@ -310,8 +321,9 @@ assert_eq "$(link_field mcB peer_held)" 2 rs_b_sees_lu1_held
 dmesg | grep -q "ctrl0: the peer host restarted (generation .*): its LUs and its copies here wait for 'peer_fenced'" &&
 	pass rs_restart_waits || fail rs_restart_waits "$(dmesg | tail -2)"
 assert_fail rs_b_refuses_lu1 dd if=/dev/mapper/mcB of=/dev/null bs=4096 skip=$((S / 8 + 64)) count=1 iflag=direct
+n_rel=$(log_count "ctrl1: the peer host is lost (peer_fenced): ctrl0 relinked 4 mirror pages")
 assert_ok rs_peer_fenced dmsetup message mcA 0 peer_fenced
-dmesg | grep -q "ctrl1: the peer host is lost (peer_fenced): ctrl0 relinked 4 mirror pages" &&
+wait_log "ctrl1: the peer host is lost (peer_fenced): ctrl0 relinked 4 mirror pages" $n_rel &&
 	pass rs_relinked || fail rs_relinked "$(dmesg | grep 'peer host is lost' | tail -1)"
 i=0; while [ "$(cat $SB/lun1/owner)" != 1 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 assert_eq "$(cat $SB/lun1/owner) $(link_field mcB peer_held)" "1 0" rs_handed_back
@@ -326,7 +338,9 @@ assert_ok rs_remove dmsetup remove mcA mcB
 # other's, each keeps the other's copies; the link heals: the same
 # generations, the copies dropped, both join again, nothing taken over;
 # fio verifies on both ----
-t0=$(dmesg | grep -c "took over")
+t0=$(log_count "took over")
+n_back0=$(log_count "ctrl0: the peer host is back (same generation")
+n_back1=$(log_count "ctrl1: the peer host is back (same generation")
 assert_ok create_a_part mk mcA "$(tbl 64 64 6 "$A_OPTS")"
 assert_ok create_b_part mk mcB "$(tbl 64 64 6 "$B_OPTS")"
 SA=$(sysfs_dm mcA)/mirrorcache SB=$(sysfs_dm mcB)/mirrorcache
@@ -354,8 +368,8 @@ wait $pa && pass part_fio_a || fail part_fio_a "$(grep -iE 'err|verify' /tmp/pmc
 wait $pb && pass part_fio_b || fail part_fio_b "$(grep -iE 'err|verify' /tmp/pmcB.log | head -3)"
 wait_solo mcA 0 0 300 && wait_solo mcB 1 0 300 && pass part_healed ||
 	fail part_healed "A: $(link_of mcA); B: $(link_of mcB)"
-dmesg | grep -q "ctrl0: the peer host is back (same generation" &&
-	dmesg | grep -q "ctrl1: the peer host is back (same generation" &&
+wait_log "ctrl0: the peer host is back (same generation" $n_back0 &&
+	wait_log "ctrl1: the peer host is back (same generation" $n_back1 &&
 	pass part_copies_dropped || fail part_copies_dropped "$(dmesg | grep 'is back' | tail -2)"
 assert_eq "$(link_field mcA held) $(link_field mcB held)" "0 0" part_nothing_held
 assert_eq "$(dmesg | grep -c "took over")" "$t0" part_nothing_taken_over
@@ -390,22 +404,23 @@ dd if=/dev/urandom of=/tmp/d5 bs=4096 count=4 2>/dev/null
 assert_ok none_a_writes_lu1 dd if=/tmp/d5 of=/dev/mapper/mcA bs=4096 seek=$((S / 8 + 48)) oflag=direct
 assert_eq "$(link_field mcA held)" 2 a_holds_lu1
 assert_ok remove_b_lost dmsetup remove mcB
+n_holds=$(log_count "ctrl1: LU 1: the peer host holds it: refused here until it hands it back")
+n_gave=$(log_count "ctrl0: handed 1 LUs back to the peer host")
+n_got=$(log_count "ctrl1: LU 1: handed back by the peer host: served here")
 assert_ok suspend_a dmsetup suspend mcA
 echo 0 > $KNOB
 assert_ok create_b_restarted mk mcB "$(tbl 64 64 8 "$B_OPTS fencing none")"
 SB=$(sysfs_dm mcB)/mirrorcache
-i=0; while ! dmesg | grep -q "ctrl1: LU 1: the peer host holds it" && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
-dmesg | grep -q "ctrl1: LU 1: the peer host holds it: refused here until it hands it back" &&
+wait_log "ctrl1: LU 1: the peer host holds it: refused here until it hands it back" $n_holds 200 &&
 	pass b_sees_lu1_held || fail b_sees_lu1_held "B: $(link_of mcB)"
 # (B's resume lends its memory: a BYE and a new connection, a new HELLO)
 i=0; while [ "$(link_field mcB peer_held)" != 2 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 assert_eq "$(link_field mcB peer_held)" 2 b_peer_held
 assert_fail b_refuses_held_lu dd if=/dev/mapper/mcB of=/dev/null bs=4096 skip=$((S / 8 + 48)) count=1 iflag=direct
 assert_ok resume_a dmsetup resume mcA
-i=0; while ! dmesg | grep -q "ctrl1: LU 1: handed back by the peer host" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-dmesg | grep -q "ctrl0: handed 1 LUs back to the peer host" && pass a_handed_back ||
-	fail a_handed_back "A: $(link_of mcA)"
-dmesg | grep -q "ctrl1: LU 1: handed back by the peer host: served here" &&
+wait_log "ctrl0: handed 1 LUs back to the peer host" $n_gave 300 &&
+	pass a_handed_back || fail a_handed_back "A: $(link_of mcA)"
+wait_log "ctrl1: LU 1: handed back by the peer host: served here" $n_got 100 &&
 	pass b_got_lu1 || fail b_got_lu1 "B: $(link_of mcB)"
 assert_eq "$(link_field mcA held) $(link_field mcB peer_held)" "0 0" nothing_held
 dd if=/dev/mapper/mcB of=/tmp/r5 bs=4096 skip=$((S / 8 + 48)) count=4 iflag=direct 2>/dev/null
