@@ -981,7 +981,7 @@ static void mc_host_wait_end(struct mc_target *mc, struct mc_ctrl *c,
 static void mc_host_follow(struct mc_target *mc, struct mc_ctrl *c)
 {
 	DECLARE_BITMAP(move, MC_MAX_LUNS);
-	unsigned int i, n = 0;
+	unsigned int i;
 	u64 held;
 
 	if (!mc_link_peer_held(mc->link, &held)) {
@@ -1012,7 +1012,6 @@ static void mc_host_follow(struct mc_target *mc, struct mc_ctrl *c)
 
 			mc_lun_set_owner(&mc->luns[i],
 					 theirs ? mc_peer(c)->id : c->id);
-			n++;
 			DMINFO("ctrl%u: LU %u: %s", c->id, i, theirs ?
 			       "the peer host holds it: refused here until it hands it back" :
 			       "handed back by the peer host: served here");
