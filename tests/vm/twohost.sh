@@ -122,6 +122,22 @@ wait_solo() {	# wait_solo <dev> <ctrl> <0|1> [tenths]
 	done
 	[ "$(solo_of $1 $2)" = $3 ]
 }
+# pair_up <A's check> <B's check> <mirroring check> <#opts> [<more opts>]:
+# both devices created, SA and SB set, both mirroring
+pair_up() {
+	assert_ok $1 mk mcA "$(tbl 64 64 $4 "$A_OPTS${5:+ $5}")"
+	assert_ok $2 mk mcB "$(tbl 64 64 $4 "$B_OPTS${5:+ $5}")"
+	SA=$(sysfs_dm mcA)/mirrorcache SB=$(sysfs_dm mcB)/mirrorcache
+	wait_solo mcA 0 0 && wait_solo mcB 1 0 && pass $3 ||
+		fail $3 "A: $(link_of mcA); B: $(link_of mcB)"
+}
+# b_dirty4 <write check> <copies check> <data file> <4 KiB block of LU1>:
+# four new pages written through B stay dirty there, copied into A
+b_dirty4() {
+	dd if=/dev/urandom of=$3 bs=4096 count=4 2>/dev/null
+	assert_ok $1 dd if=$3 of=/dev/mapper/mcB bs=4096 seek=$((S / 8 + $4)) oflag=direct
+	assert_eq "$(cat $SA/ctrl0/mirror_valid)" 4 $2
+}
 # log_count <text>: lines of the kernel log that hold <text> (a later
 # section must see its own message, not an earlier section's)
 log_count() { dmesg | grep -c "$1"; }
@@ -302,14 +318,8 @@ assert_ok remove_both dmsetup remove mcA mcB
 # ---- fencing resource, B restarts before peer_fenced: A keeps B's copies
 # and holds LU1 (B refuses it); peer_fenced relinks them, A destages and
 # hands LU1 back ----
-assert_ok create_a_rs mk mcA "$(tbl 64 64 6 "$A_OPTS")"
-assert_ok create_b_rs mk mcB "$(tbl 64 64 6 "$B_OPTS")"
-SA=$(sysfs_dm mcA)/mirrorcache SB=$(sysfs_dm mcB)/mirrorcache
-wait_solo mcA 0 0 && wait_solo mcB 1 0 && pass rs_mirroring ||
-	fail rs_mirroring "A: $(link_of mcA); B: $(link_of mcB)"
-dd if=/dev/urandom of=/tmp/d6 bs=4096 count=4 2>/dev/null
-assert_ok rs_b_write dd if=/tmp/d6 of=/dev/mapper/mcB bs=4096 seek=$((S / 8 + 64)) oflag=direct
-assert_eq "$(cat $SA/ctrl0/mirror_valid)" 4 rs_copies_in_a
+pair_up create_a_rs create_b_rs rs_mirroring 6
+b_dirty4 rs_b_write rs_copies_in_a /tmp/d6 64
 echo 2 > $KNOB
 wait_peer mcA lost 10 && pass rs_lost || fail rs_lost "$(link_of mcA)"
 assert_ok rs_remove_b dmsetup remove mcB
@@ -341,11 +351,7 @@ assert_ok rs_remove dmsetup remove mcA mcB
 t0=$(log_count "took over")
 n_back0=$(log_count "ctrl0: the peer host is back (same generation")
 n_back1=$(log_count "ctrl1: the peer host is back (same generation")
-assert_ok create_a_part mk mcA "$(tbl 64 64 6 "$A_OPTS")"
-assert_ok create_b_part mk mcB "$(tbl 64 64 6 "$B_OPTS")"
-SA=$(sysfs_dm mcA)/mirrorcache SB=$(sysfs_dm mcB)/mirrorcache
-wait_solo mcA 0 0 && wait_solo mcB 1 0 && pass part_mirroring ||
-	fail part_mirroring "A: $(link_of mcA); B: $(link_of mcB)"
+pair_up create_a_part create_b_part part_mirroring 6
 pfio() {	# pfio <dev> <offset>: random writes, verified, for a while
 	fio --name=p$1 --filename=/dev/mapper/$1 --rw=randwrite --bs=4k \
 		--size=1M --offset=$2 --direct=1 --ioengine=libaio --iodepth=4 \
@@ -376,14 +382,8 @@ assert_eq "$(dmesg | grep -c "took over")" "$t0" part_nothing_taken_over
 assert_ok remove_part dmsetup remove mcA mcB
 
 # ---- fencing none: the survivor takes the lost peer's LUs at once ----
-assert_ok create_a_none mk mcA "$(tbl 64 64 8 "$A_OPTS fencing none")"
-assert_ok create_b_none mk mcB "$(tbl 64 64 8 "$B_OPTS fencing none")"
-SA=$(sysfs_dm mcA)/mirrorcache SB=$(sysfs_dm mcB)/mirrorcache
-wait_solo mcA 0 0 && wait_solo mcB 1 0 && pass none_mirroring ||
-	fail none_mirroring "A: $(link_of mcA); B: $(link_of mcB)"
-dd if=/dev/urandom of=/tmp/d4 bs=4096 count=4 2>/dev/null
-assert_ok none_b_write dd if=/tmp/d4 of=/dev/mapper/mcB bs=4096 seek=$((S / 8 + 40)) oflag=direct
-assert_eq "$(cat $SA/ctrl0/mirror_valid)" 4 none_copies_in_a
+pair_up create_a_none create_b_none none_mirroring 8 "fencing none"
+b_dirty4 none_b_write none_copies_in_a /tmp/d4 40
 echo 2 > $KNOB
 i=0; while ! dmesg | grep -q "(fencing none): ctrl0 relinked" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 dmesg | grep -q "ctrl1: the peer host is lost (fencing none): ctrl0 relinked 4 mirror pages (0 invalid, 0 superseded), took over 1 LUs" &&
