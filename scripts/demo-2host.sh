@@ -1,7 +1,7 @@
 #!/bin/bash
 # make demo-2host: two guests, one host each of a two-host table
 # (Documentation/two-hosts.rst), as make check-2host boots them.  Host B
-# (tests/vm/_2host_b.sh) mirrors into A's memory and keeps 1 MiB dirty;
+# (tests/vm/_demo_2host_b.sh) mirrors into A's memory and keeps 1 MiB dirty;
 # host A (tests/vm/_demo_2host_a.sh) runs fio on its own LU; B's QEMU is
 # killed under it; A takes B's LU over and verifies B's writes.  Plots A's
 # write completion latency with the crash and the takeover marked:
@@ -14,7 +14,7 @@ GUEST_TIMEOUT=600 guest a "$D/a.log" "listen:$PORT" _demo_2host_a
 APID=$!
 rc=0
 if wait_mark "$D/a.log" a-listening 300; then
-	GUEST_TIMEOUT=600 guest b "$D/b.log" "connect:$PORT" _2host_b
+	GUEST_TIMEOUT=600 guest b "$D/b.log" "connect:$PORT" _demo_2host_b
 	if wait_mark "$D/a.log" kill-b 400; then
 		kill_b
 	else

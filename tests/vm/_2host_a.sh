@@ -2,14 +2,15 @@
 # Two guests (scripts/check-2host.sh), this one host A: controller 0 of a
 # two-host table (fencing none) over soft-RoCE on eth0 (a QEMU socket
 # network between the two QEMU processes only; link-local addresses).  The
-# LUs are two disk images both guests attach (/dev/vda, /dev/vdb).  Host A
-# waits for B to connect and both to mirror; B writes 1 MiB with fio to
-# its LU1, all of it dirty in B's cache, copied into A's memory; A asks the
-# host to kill B's QEMU (MARK lines on the console) and checks that it
-# loses the peer by its heartbeat alone (a killed guest closes nothing),
-# takes LU1 over with B's copies and that every write B acknowledged
-# verifies through A; then that a restarted B connects again as a new
-# generation.
+# LUs are two disk images both guests attach (/dev/vda, /dev/vdb); a third
+# (/dev/vdc) keeps fio's proof of what a crashed host acknowledged.  A
+# waits for B to connect and both to mirror; both write with fio at once
+# (A its LU0, B its LU1); B crashes in the middle of its job; A loses it by
+# its heartbeat alone (a crashed guest closes nothing), takes LU1 over with
+# B's copies, verifies every write B acknowledged, and its own fio, which
+# ran across the loss, verifies.  B boots again as a new generation, A
+# hands LU1 back and both mirror again; then A crashes under fio in turn
+# (B's tests/vm/_2host_b2.sh takes LU0 over and verifies A's writes).
 . /tests/lib.sh
 
 link_field() { mc_link_field "$@"; }
@@ -35,33 +36,37 @@ echo "MARK: a-data $(md5sum < /tmp/d0 | cut -d' ' -f1)"
 sleep 3
 assert_eq "$(link_field mcA losses)" 0 link_stays_up
 
-# B writes 1 MiB to its LU1 and keeps it dirty: 256 copies in A's memory.
-i=0; while [ "$(cat $SA/ctrl0/mirror_valid)" -lt 256 ] && [ $i -lt 3000 ]; do sleep 0.1; i=$((i + 1)); done
-assert_eq "$(cat $SA/ctrl0/mirror_valid)" 256 b_copies_in_a
-sleep 5	# B's fio reports, B prints its checks
-echo "MARK: kill-b"
-t0=$(now_ms)
-wait_peer mcA lost 60 && pass killed_peer_lost || fail killed_peer_lost "$(cat $(sysfs_dm mcA)/mirrorcache/link)"
-echo "MARK: lost after $(( $(now_ms) - t0 )) ms (heartbeat 250 ms, 4 missed)"
+# Both hosts write: A 4 MiB of LU0 at QD4, with a verify pass at the end;
+# B its LU1 until it crashes.
+i=0; while [ "$(cat $SA/ctrl0/solo)" != 0 ] && [ $i -lt 3000 ]; do sleep 0.1; i=$((i + 1)); done
+assert_eq "$(cat $SA/ctrl0/solo)" 0 a_mirrors
+fio --name=a1 --filename=/dev/mapper/mcA --offset=1048576 --size=4M \
+	--rw=randwrite --bs=4k --direct=1 --ioengine=libaio --iodepth=4 \
+	--randseed=1111 --verify=crc32c --verify_fatal=1 \
+	--output=/tmp/a1.log > /dev/null 2>&1 &
+AFIO=$!
+max=0
+while [ "$(link_field mcA peer)" = connected ]; do
+	v=$(cat $SA/ctrl0/mirror_valid)
+	[ "$v" -gt $max ] && max=$v
+	sleep 0.1
+done
+kill -0 $AFIO 2> /dev/null && pass a_fio_runs_across_loss ||
+	fail a_fio_runs_across_loss "A's fio ended before B was lost"
+echo "MARK: lost; B's copies in A peaked at $max"
+[ $max -ge 130 ] && pass b_copies_in_a || fail b_copies_in_a "peaked at $max"
 assert_eq "$(link_field mcA last_error)" no lost_by_heartbeat
 # fencing none: A relinks B's copies and serves LU1; every write B
-# acknowledged verifies through A (the same fio job, verify only).
-i=0; while [ "$(cat $(sysfs_dm mcA)/mirrorcache/lun1/owner 2>/dev/null)" != 0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-dmesg | grep -q "ctrl1: the peer host is lost (fencing none): ctrl0 relinked 256 mirror pages (0 invalid, 0 superseded), took over 1 LUs" &&
-	pass b_lus_taken_over || fail b_lus_taken_over "$(dmesg | grep 'peer host is lost' | tail -1)"
-echo "MARK: $(dmesg | grep 'peer host is lost' | tail -1 | sed 's/.*mirrorcache: //')"
-fio --name=b1 --filename=/dev/mapper/mcA --offset=$((S * 512 + 1048576)) \
-	--size=1M --rw=randwrite --bs=4k --direct=1 --ioengine=libaio \
-	--iodepth=16 --randseed=4242 --verify=crc32c --verify_only=1 \
-	--verify_fatal=1 --output=/tmp/v.log > /dev/null 2>&1 &&
-	pass b_writes_verify_through_a ||
-	fail b_writes_verify_through_a "$(grep -iE 'err|verify' /tmp/v.log | head -3)"
+# acknowledged verifies through A (B's job, verify only, with its state).
+takeover_seen mcA 1 1 0 130 b_lus_taken_over
+assert_ok b_writes_verify_through_a fio_crash_verify b1 /dev/mapper/mcA $((S * 512 + 1048576)) 4M 0
+wait $AFIO && pass a_fio_verifies || fail a_fio_verifies "$(grep -iE 'err|verify' /tmp/a1.log | head -3)"
 assert_ok a_flush dmsetup message mcA 0 flush
 dd if=/tmp/d0 of=/dev/mapper/mcA bs=4096 seek=32 oflag=direct 2>/dev/null &&
 	pass a_writes_alone || fail a_writes_alone
 
 echo "MARK: restart-b"
-wait_peer mcA connected 300 && pass restarted_b_connects || fail restarted_b_connects "$(cat $(sysfs_dm mcA)/mirrorcache/link)"
+wait_peer mcA connected 300 && pass restarted_b_connects || fail restarted_b_connects "$(cat $SA/link)"
 gen2=$(link_field mcA peer_generation)
 [ "$gen2" != "$gen1" ] && pass new_generation || fail new_generation "$gen1 -> $gen2"
 # The new B waits for A's HELLO (it holds LU1), A hands LU1 back once
@@ -78,8 +83,13 @@ assert_eq "$(cat $SA/ctrl0/mirror_valid)" 8 b2_copies_in_a
 assert_eq "$(link_field mcA losses)" 1 one_loss
 [ "$(link_field mcA connects)" -ge 2 ] && pass connects_counted ||
 	fail connects_counted "$(link_field mcA connects)"
-echo "MARK: done"
-assert_ok remove_a dmsetup remove mcA
-assert_eq "$(mc_objects_live)" none objects_freed
+
+# Then A crashes under fio in turn: B takes LU0 over with A's copies.
+i=0; while [ "$(cat $SA/ctrl0/solo)" != 0 ] && [ $i -lt 3000 ]; do sleep 0.1; i=$((i + 1)); done
+assert_eq "$(cat $SA/ctrl0/solo)" 0 a_mirrors_again
+echo 300 > $SA/ctrl0/writeback_high && echo 299 > $SA/ctrl0/writeback_low ||
+	fail a_watermarks
 kernel_clean kernel_log_clean
+FIO_SLOT=1 fio_crash_job a2 /dev/mapper/mcA $((6 * 1048576)) 4M
+fio_crash_when a2 mcA 0 100 a_crashes_under_fio
 finish

@@ -197,3 +197,62 @@ fio_t0() {
 	done
 	awk '{ printf "%d\n", $1 * 1000 }' /tmp/$1.prerun.txt
 }
+
+# Two guests (scripts/check-2host.sh): fio jobs whose writes a host's
+# crash interrupts.  fio_crash_job <name> <dev> <offset> <size> <args...>
+# writes in the background from /tmp, saving its verify state when
+# /tmp/crash-<name> appears, then runs tests/vm/_2host_crash.sh
+# <name>-crash <slot> (FIO_SLOT), FIO_PID its process; fio_crash_verify <name> <dev> <offset>
+# <size> <slot> reads that state from the shared state disk and verifies
+# every write the crashed host acknowledged.  The jobs write 100 pages a
+# second (several in flight at soft-RoCE's latency), so that the trigger
+# comes before the cache is full and the pages are still dirty.
+fio_crash_args() {
+	echo "--name=$1 --filename=$2 --offset=$3 --size=$4 --rw=randwrite --bs=4k
+		--direct=1 --ioengine=libaio --iodepth=16 --rate_iops=100
+		--randseed=4242 --verify=crc32c"
+}
+fio_crash_job() {
+	_n=$1; shift
+	(cd /tmp && fio $(fio_crash_args $_n "$@") --do_verify=0 --verify_state_save=1 \
+		--trigger-file=/tmp/crash-$_n \
+		--trigger="sh /tests/_2host_crash.sh $_n-crash ${FIO_SLOT:-0}" \
+		--output=/tmp/$_n.log > /dev/null 2>&1) &
+	FIO_PID=$!
+}
+fio_crash_verify() {
+	rm -rf /tmp/state-$1 && mkdir /tmp/state-$1 &&
+	dd if=/dev/vdc bs=64k skip=$(($5 * 16)) count=16 2> /dev/null |
+		tar xf - -C /tmp/state-$1 2> /dev/null &&
+	ls /tmp/state-$1/*-verify.state > /dev/null 2>&1 || {
+		echo "no verify state in slot $5"; return 1; }
+	(cd /tmp/state-$1 && fio $(fio_crash_args $1 $2 $3 $4) --verify_only=1 \
+		--verify_state_load=1 --verify_fatal=1 --output=/tmp/v-$1.log > /dev/null 2>&1) || {
+		grep -iE 'err|verify' /tmp/v-$1.log | head -3; return 1; }
+	# it read something back: the state named the acknowledged writes
+	_io=$(grep -o 'READ: bw=[^,]*, [^,]*, io=[^ ]*' /tmp/v-$1.log | sed 's/.*io=//')
+	echo "MARK: $1 verified io=$_io" > /dev/console
+	case $_io in ""|0B|0KiB) echo "nothing read back: io=$_io"; return 1 ;; esac
+}
+# fio_crash_when <name> <dev> <ctrl> <pages> <check>: once <pages> of the
+# controller's pages are dirty, with that fio job still writing (the
+# check), touch its trigger: the host crashes with writes in flight
+fio_crash_when() {
+	_d=$(sysfs_dm $2)/mirrorcache/ctrl$3/dirty_pages
+	_i=0; while [ "$(cat $_d)" -lt $4 ] && [ $_i -lt 1200 ]; do sleep 0.05; _i=$((_i + 1)); done
+	kill -0 $FIO_PID 2> /dev/null && pass $5 || fail $5 "fio ended first: $(cat $_d) dirty"
+	echo "MARK: $1-dirty $(cat $_d)"
+	touch /tmp/crash-$1
+	sleep 60
+	fail $1_crashed "still alive 60 s after the trigger"
+}
+# takeover_seen <dev> <lun> <lost ctrl> <own ctrl> <pages> <check>: the
+# peer host's loss (fencing none) relinked at least <pages> copies and
+# took its LU over
+takeover_seen() {
+	_i=0; while [ "$(cat $(sysfs_dm $1)/mirrorcache/lun$2/owner 2>/dev/null)" != $4 ] && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done
+	_m=$(dmesg | grep "ctrl$3: the peer host is lost" | tail -1 | sed 's/.*mirrorcache: //')
+	echo "MARK: $_m"
+	_n=$(echo "$_m" | sed -n "s/.*(fencing none): ctrl$4 relinked \([0-9]*\) mirror pages .*took over 1 LUs.*/\1/p")
+	[ -n "$_n" ] && [ "$_n" -ge $5 ] && pass $6 || fail $6 "$_m"
+}
