@@ -15,7 +15,7 @@
 
 mc_load || { fail module_loads; finish; }
 if ! [ -e /lib/mc-mods/rdma_cm.deps ] || ! [ -s /lib/mc-mods/rdma_rxe.deps ]; then
-	# The debug kernel is built without RDMA: the table must say so.
+	# A kernel without the RDMA CM (or rxe): the table must say so.
 	brd_setup 2 16384
 	if dmsetup create mcA --table "0 65536 mirrorcache 64 64 2 /dev/ram0 0 /dev/ram1 1 6 local 0 addr rdma:169.254.10.1:7470 peer rdma:169.254.10.1:7471" 2> /tmp/e; then
 		fail no_rdma_refused "accepted"; dmsetup remove mcA
