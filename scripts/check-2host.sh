@@ -61,8 +61,9 @@ grep -a -E "^MARK: (b1-dirty|b1-crash-state)" "$D/b1.log" | sed 's/^MARK: /2host
 grep -a -E "^MARK: (lost|ctrl1: the peer host|a2-dirty|a2-crash-state|b1 verified)" "$D/a.log" | sed 's/^MARK: /2host: A /'
 grep -a -E "^MARK: (ctrl0: the peer host|[ab][12] verified)" "$D/b2.log" | sed 's/^MARK: /2host: B /'
 # The hosts' checks, A's and B's first life's up to their crashes (their
-# harnesses then report the panic, which is the crash, not counted).  The first line of a console may follow
-# the firmware's escape codes: match anywhere in the line.
+# harnesses then report the panic, which is the crash, not counted).  The
+# first line of a console may follow the firmware's escape codes: match
+# anywhere in the line.
 grep -a -o -E "(PASS|FAIL): vm/_2host_a/.*" "$D/a.log" | sed 's|vm/_2host_a/|2host/a/|'
 PASS=$((PASS + $(grep -a -o "PASS: vm/_2host_a/" "$D/a.log" | wc -l)))
 FAIL=$((FAIL + $(grep -a -o "FAIL: vm/_2host_a/" "$D/a.log" | wc -l)))

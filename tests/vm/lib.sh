@@ -199,12 +199,12 @@ fio_t0() {
 }
 
 # Two guests (scripts/check-2host.sh): fio jobs whose writes a host's
-# crash interrupts.  fio_crash_job <name> <dev> <offset> <size> <args...>
-# writes in the background from /tmp, saving its verify state when
-# /tmp/crash-<name> appears, then runs tests/vm/_2host_crash.sh
-# <name>-crash <slot> (FIO_SLOT), FIO_PID its process; fio_crash_verify <name> <dev> <offset>
-# <size> <slot> reads that state from the shared state disk and verifies
-# every write the crashed host acknowledged.  The jobs write 100 pages a
+# crash interrupts.  fio_crash_job <name> <dev> <offset> <size> writes in
+# the background from /tmp (FIO_PID its process), saving its verify state
+# when /tmp/crash-<name> appears, then runs tests/vm/_2host_crash.sh
+# <name>-crash <slot> (FIO_SLOT, default 0); fio_crash_verify <name> <dev>
+# <offset> <size> <slot> reads that state from the shared state disk and
+# verifies every write the crashed host acknowledged.  The jobs write 100 pages a
 # second (several in flight at soft-RoCE's latency), so that the trigger
 # comes before the cache is full and the pages are still dirty.
 fio_crash_args() {
