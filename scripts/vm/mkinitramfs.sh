@@ -28,9 +28,9 @@ MODS="dm-mod dm-delay dm-flakey dm-writecache dm-cache dm-cache-smq dm-mirror
 	dm-log dm-region-hash brd null_blk ext4 xfs libnvdimm nd_pmem nfit
 	crc32c_generic crc32c-intel loop dm-log-writes dm-multipath dm-round-robin
 	dm-service-time ib_core rdma_cm rdma_rxe veth crc32_generic virtio_pci virtio_blk
-	virtio_net"
+	virtio_net sch_netem"
 BINS="dmsetup fio mke2fs mkfs.ext4 e2fsck fsck.ext4 mkfs.xfs xfs_repair ndctl
-	blkid losetup blkdiscard fstrim fallocate ip rdma"
+	blkid losetup blkdiscard fstrim fallocate ip rdma tc"
 
 rm -rf "$STAGE"
 mkdir -p "$STAGE"/{bin,sbin,usr/bin,usr/sbin,lib,lib64,etc,proc,sys,dev,tmp,run,mnt,tests,lib/mc-mods}

@@ -16,13 +16,7 @@
 link_field() { mc_link_field "$@"; }
 wait_peer() { mc_wait_peer "$@"; }
 
-mc_load || fail module_loads
-assert_ok virtio_up virtio_up
-assert_ok net_up rxe_on eth0 169.254.20.1
-S=$(( $(blockdev --getsz /dev/vda) / 8 * 8 ))
-assert_eq "$(blockdev --getsz /dev/vdb)" $S same_lu_sizes
-T="0 $((2 * S)) mirrorcache 1024 1024 2 /dev/vda 0 /dev/vdb 1 8 local 0 addr rdma:169.254.20.1:7470 peer rdma:169.254.20.2:7470 fencing none"
-assert_ok create_a dmsetup create mcA --table "$T"
+host_up 0 none mcA create_a
 SA=$(sysfs_dm mcA)/mirrorcache
 echo "MARK: a-listening"
 wait_peer mcA connected 300 && pass b_connects || fail b_connects "$(cat $SA/link)"
@@ -87,9 +81,5 @@ assert_eq "$(link_field mcA losses)" 1 one_loss
 # Then A crashes under fio in turn: B takes LU0 over with A's copies.
 i=0; while [ "$(cat $SA/ctrl0/solo)" != 0 ] && [ $i -lt 3000 ]; do sleep 0.1; i=$((i + 1)); done
 assert_eq "$(cat $SA/ctrl0/solo)" 0 a_mirrors_again
-echo 300 > $SA/ctrl0/writeback_high && echo 299 > $SA/ctrl0/writeback_low ||
-	fail a_watermarks
-kernel_clean kernel_log_clean
-FIO_SLOT=1 fio_crash_job a2 /dev/mapper/mcA $((6 * 1048576)) 4M
-fio_crash_when a2 mcA 0 100 a_crashes_under_fio
+FIO_SLOT=1 fio_crash_at a2 mcA 0 $((6 * 1048576)) 100 a_crashes_under_fio
 finish

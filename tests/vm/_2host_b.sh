@@ -7,12 +7,7 @@
 # dirty pages exist only as the copies in A's memory.
 . /tests/_2host_b_up.sh
 b_joins
-# Keep most of it dirty: write-back only above 300 of the 307 pages.
-echo 300 > $SB/ctrl1/writeback_high && echo 299 > $SB/ctrl1/writeback_low ||
-	fail b_watermarks
-kernel_clean kernel_log_clean
 # 4 MiB at QD16 into LU1; the crash comes once 150 pages are dirty, with
 # writes in flight
-fio_crash_job b1 /dev/mapper/mcB $((S * 512 + 1048576)) 4M
-fio_crash_when b1 mcB 1 150 b_crashes_under_fio
+fio_crash_at b1 mcB 1 $((S * 512 + 1048576)) 150 b_crashes_under_fio
 finish

@@ -1,17 +1,13 @@
-# Sourced by tests/vm/_2host_b.sh, _2host_b2.sh and _demo_2host_b.sh:
-# host B's module, its soft-RoCE link to A, its table ($T over $S-sector
-# LUs) created as mcB; b_joins: the first boot's connection, A's write to
-# LU0 seen on the shared disk, A's LU refused here, B mirroring.
+# Sourced by tests/vm/_2host_b.sh, _2host_b2.sh, _2host_pb.sh and
+# _demo_2host_b.sh: host B's module, its soft-RoCE link to A, its table ($T
+# over $S-sector LUs, fencing $FENCING, none unless set) created as mcB;
+# b_joins: the first boot's connection, A's write to LU0 seen on the
+# shared disk, A's LU refused here, B mirroring.
 . /tests/lib.sh
 
 link_field() { mc_link_field "$@"; }
 
-mc_load || fail module_loads
-assert_ok virtio_up virtio_up
-assert_ok net_up rxe_on eth0 169.254.20.2
-S=$(( $(blockdev --getsz /dev/vda) / 8 * 8 ))
-T="0 $((2 * S)) mirrorcache 1024 1024 2 /dev/vda 0 /dev/vdb 1 8 local 1 addr rdma:169.254.20.2:7470 peer rdma:169.254.20.1:7470 fencing none"
-assert_ok create_b dmsetup create mcB --table "$T"
+host_up 1 "${FENCING:-none}" mcB create_b
 SB=$(sysfs_dm mcB)/mirrorcache
 
 b_joins() {

@@ -234,6 +234,32 @@ fio_crash_verify() {
 	echo "MARK: $1 verified io=$_io" > /dev/console
 	case $_io in ""|0B|0KiB) echo "nothing read back: io=$_io"; return 1 ;; esac
 }
+# host_up <ctrl> <fencing> <dm name> <check>: this guest of a two-guest
+# run as the host of controller <ctrl> (0: 169.254.20.1, 1: .2 on eth0,
+# the peer the other): the module, soft-RoCE, and the two-host table $T
+# over the shared /dev/vda and /dev/vdb ($S sectors each), created
+host_up() {
+	mc_load || fail module_loads
+	assert_ok virtio_up virtio_up
+	_me=169.254.20.$(($1 + 1)) _peer=169.254.20.$((2 - $1))
+	assert_ok net_up rxe_on eth0 $_me
+	S=$(( $(blockdev --getsz /dev/vda) / 8 * 8 ))
+	assert_eq "$(blockdev --getsz /dev/vdb)" $S same_lu_sizes
+	T="0 $((2 * S)) mirrorcache 1024 1024 2 /dev/vda 0 /dev/vdb 1 8 local $1 addr rdma:$_me:7470 peer rdma:$_peer:7470 fencing $2"
+	assert_ok $4 dmsetup create $3 --table "$T"
+}
+# fio_crash_at <name> <dev> <ctrl> <offset> <pages> <check>: this host
+# crashes under fio (fio_crash_job, 4 MiB from <offset>) once <pages> are
+# dirty (fio_crash_when); write-back only above 300 of the 307 pages, so
+# that they stay dirty, and the kernel log checked first
+fio_crash_at() {
+	echo 300 > $(sysfs_dm $2)/mirrorcache/ctrl$3/writeback_high &&
+		echo 299 > $(sysfs_dm $2)/mirrorcache/ctrl$3/writeback_low ||
+		fail $1_watermarks
+	kernel_clean kernel_log_clean
+	fio_crash_job $1 /dev/mapper/$2 $4 4M
+	fio_crash_when $1 $2 $3 $5 $6
+}
 # fio_crash_when <name> <dev> <ctrl> <pages> <check>: once <pages> of the
 # controller's pages are dirty, with that fio job still writing (the
 # check), touch its trigger: the host crashes with writes in flight
@@ -246,13 +272,26 @@ fio_crash_when() {
 	sleep 60
 	fail $1_crashed "still alive 60 s after the trigger"
 }
+# fio_loop <dev> <offset> <name>: verified 1 MiB random-write jobs (QD4),
+# one after the other, until /tmp/stop-<name> appears; a failed job's
+# output is kept as /tmp/<name>.fail and ends the loop
+fio_loop() {
+	rm -f /tmp/stop-$3 /tmp/$3.fail
+	while [ ! -e /tmp/stop-$3 ]; do
+		fio --name=$3 --filename=/dev/mapper/$1 --offset=$2 --size=1M \
+			--rw=randwrite --bs=4k --direct=1 --ioengine=libaio \
+			--iodepth=4 --verify=crc32c --do_verify=1 --verify_fatal=1 \
+			--output=/tmp/$3.log > /dev/null 2>&1 ||
+			{ cp /tmp/$3.log /tmp/$3.fail; break; }
+	done
+}
 # takeover_seen <dev> <lun> <lost ctrl> <own ctrl> <pages> <check>: the
-# peer host's loss (fencing none) relinked at least <pages> copies and
-# took its LU over
+# peer host's loss (fencing none, or peer_fenced after it) relinked at
+# least <pages> copies and took its LU over
 takeover_seen() {
 	_i=0; while [ "$(cat $(sysfs_dm $1)/mirrorcache/lun$2/owner 2>/dev/null)" != $4 ] && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done
 	_m=$(dmesg | grep "ctrl$3: the peer host is lost" | tail -1 | sed 's/.*mirrorcache: //')
 	echo "MARK: $_m"
-	_n=$(echo "$_m" | sed -n "s/.*(fencing none): ctrl$4 relinked \([0-9]*\) mirror pages .*took over 1 LUs.*/\1/p")
+	_n=$(echo "$_m" | sed -En "s/.*\((fencing none|peer_fenced)\): ctrl$4 relinked ([0-9]*) mirror pages .*took over 1 LUs.*/\2/p")
 	[ -n "$_n" ] && [ "$_n" -ge $5 ] && pass $6 || fail $6 "$_m"
 }
