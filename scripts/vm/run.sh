@@ -131,6 +131,9 @@ if [ "$MODE" = tests ]; then
 		ncases=$(echo "$TESTS" | tr ',' '\n' | grep -c .)
 fi
 [ -n "$TIMEOUT" ] || TIMEOUT=$((120 + CASE_TIMEOUT * ncases))
+# a script's guest dumps its blocked tasks 30 s before the VM is stopped
+DUMP=""
+[ "$MODE" = script ] && [ "$TIMEOUT" -gt 60 ] && DUMP=" mc.dump_at=$((TIMEOUT - 30))"
 
 # TCG; KVM only when asked for (MC_KVM=1) and /dev/kvm is usable.
 ACCEL="-accel tcg,thread=multi"
@@ -143,7 +146,7 @@ if [ $NVDIMM = 1 ]; then
 		-object memory-backend-ram,id=nv0,size=512M -device nvdimm,memdev=nv0"
 fi
 # MC_APPEND: more kernel parameters for one run (scripts/soak.sh)
-APPEND="console=ttyS0 panic=-1 loglevel=4 mc.mode=$MODE mc.tests=$TESTS mc.timeout=$CASE_TIMEOUT$ENVS$EXTRA_APPEND${MC_APPEND:+ $MC_APPEND}"
+APPEND="console=ttyS0 panic=-1 loglevel=4 mc.mode=$MODE mc.tests=$TESTS mc.timeout=$CASE_TIMEOUT$DUMP$ENVS$EXTRA_APPEND${MC_APPEND:+ $MC_APPEND}"
 
 # shellcheck disable=SC2086
 QEMU=(qemu-system-x86_64 $ACCEL -cpu max -smp "$SMP" $MACHINE -nographic
