@@ -23,6 +23,8 @@
 #include <linux/kref.h>
 #include <linux/percpu-refcount.h>
 #include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/socket.h>
 
 #include <linux/bio.h>
 
@@ -80,7 +82,9 @@ enum mc_fencing {
  * struct mc_link_cfg - the two-host part of the table line (issue 23)
  * @local: the controller this host runs, or MC_NO_LOCAL: a single-host
  *	table, the rest is unused
- * @addr: this host's RDMA CM address (controller 0 listens on it)
+ * @addr: this host's RDMA CM address (controller 0 listens on it), an
+ *	IPv4 or IPv6 socket address with its port (an IPv6 link-local one
+ *	with its interface's index as scope)
  * @peer: the peer host's address (controller 1 connects to it)
  * @fencing: what a lost peer's LUs wait for
  * @heartbeat_ms: heartbeat interval; four missed ones lose the peer
@@ -91,8 +95,8 @@ enum mc_fencing {
  */
 struct mc_link_cfg {
 	int local;
-	struct sockaddr_in addr;
-	struct sockaddr_in peer;
+	struct sockaddr_storage addr;
+	struct sockaddr_storage peer;
 	enum mc_fencing fencing;
 	unsigned int heartbeat_ms;
 	unsigned int wait_peer_ms;

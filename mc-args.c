@@ -19,7 +19,9 @@
  *
  *   local <0|1>                                 this host's controller
  *   addr rdma:<ipv4>:<port>                     this host's RDMA CM address
- *   peer rdma:<ipv4>:<port>                     the peer host's
+ *        rdma:[<ipv6>[%<interface>]]:<port>     (an IPv6 link-local
+ *                                               address needs its interface)
+ *   peer rdma:<ipv4>:<port>                     the peer host's, the same way
  *   fencing <resource|none>                     default resource
  *   heartbeat_ms <50..10000>                    default 250
  *   wait_peer_ms <0..3600000>                   default 5000
@@ -33,6 +35,8 @@
 #include <linux/blkdev.h>
 #include <linux/ctype.h>
 #include <linux/kernel.h>
+#include <linux/inet.h>
+#include <linux/netdevice.h>
 #include <linux/slab.h>
 
 #include "dm-mirrorcache.h"
@@ -210,23 +214,107 @@ static const char *mc_parse_ipv4(const char *s, u8 *addr)
 	return s;	/* after the ':' */
 }
 
-/*
- * "rdma:<ipv4>:<port>", port 1..65535.  IPv4 only for now: an IPv6
- * link-local address would need its interface too.
- */
-static int mc_parse_rdma_addr(const char *s, struct sockaddr_in *sin)
+/* ":<port>" at @s, 1..65535, and nothing after it. */
+static int mc_parse_port(const char *s, __be16 *port)
 {
-	unsigned int port;
+	unsigned int v;
+
+	if (*s != ':' || mc_parse_uint(s + 1, &v) || !v || v > 65535)
+		return -EINVAL;
+	*port = htons(v);
+	return 0;
+}
+
+#if IS_ENABLED(CONFIG_IPV6)
+/*
+ * The scope of an IPv6 address, "<interface>" (its name or index) at @s
+ * up to @end: the interface's index in @scope.
+ */
+static int mc_parse_scope(const char *s, const char *end, u32 *scope)
+{
+	char name[IFNAMSIZ];
+	struct net_device *dev;
+
+	if (end - s < 1 || end - s >= IFNAMSIZ)
+		return -EINVAL;
+	memcpy(name, s, end - s);
+	name[end - s] = '\0';
+	if (!kstrtou32(name, 10, scope))
+		return *scope ? 0 : -EINVAL;
+	dev = dev_get_by_name(&init_net, name);
+	if (!dev)
+		return -ENODEV;
+	*scope = dev->ifindex;
+	dev_put(dev);
+	return 0;
+}
+
+/*
+ * "[<ipv6>[%<interface>]]:<port>" at @s.  A link-local address (fe80::/10)
+ * needs its interface: the same address may be on every link.
+ */
+static int mc_parse_ipv6(const char *s, struct sockaddr_in6 *sin6)
+{
+	const char *close = strchr(s, ']');
+	const char *end;
+	u8 *a = sin6->sin6_addr.s6_addr;
+
+	if (*s++ != '[' || !close || !in6_pton(s, close - s, a, '%', &end))
+		return -EINVAL;
+	if (end != close &&
+	    (*end != '%' || mc_parse_scope(end + 1, close, &sin6->sin6_scope_id)))
+		return -EINVAL;
+	if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80 && !sin6->sin6_scope_id)
+		return -EINVAL;
+	sin6->sin6_family = AF_INET6;
+	return mc_parse_port(close + 1, &sin6->sin6_port);
+}
+#else
+static int mc_parse_ipv6(const char *s, struct sockaddr_in6 *sin6)
+{
+	return -EINVAL;		/* a kernel without IPv6 */
+}
+#endif
+
+/*
+ * "rdma:<ipv4>:<port>" or "rdma:[<ipv6>[%<interface>]]:<port>", port
+ * 1..65535, into @ss (zeroed first: link configurations are compared
+ * whole).
+ */
+static int mc_parse_rdma_addr(const char *s, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 
 	if (!s || strncmp(s, "rdma:", 5))
 		return -EINVAL;
-	memset(sin, 0, sizeof(*sin));
-	s = mc_parse_ipv4(s + 5, (u8 *)&sin->sin_addr.s_addr);
-	if (!s || mc_parse_uint(s, &port) || !port || port > 65535)
+	memset(ss, 0, sizeof(*ss));
+	s += 5;
+	if (*s == '[')
+		return mc_parse_ipv6(s, (struct sockaddr_in6 *)ss);
+	s = mc_parse_ipv4(s, (u8 *)&sin->sin_addr.s_addr);
+	if (!s)
 		return -EINVAL;
 	sin->sin_family = AF_INET;
-	sin->sin_port = htons(port);
-	return 0;
+	return mc_parse_port(s - 1, &sin->sin_port);
+}
+
+/* Print an address as the table line takes it back. */
+static unsigned int mc_emit_rdma_addr(char *result, unsigned int maxlen,
+				      unsigned int sz,
+				      const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+
+	if (ss->ss_family == AF_INET)
+		DMEMIT("rdma:%pI4:%u", &sin->sin_addr, ntohs(sin->sin_port));
+	else if (sin6->sin6_scope_id)
+		DMEMIT("rdma:[%pI6c%%%u]:%u", &sin6->sin6_addr,
+		       sin6->sin6_scope_id, ntohs(sin6->sin6_port));
+	else
+		DMEMIT("rdma:[%pI6c]:%u", &sin6->sin6_addr,
+		       ntohs(sin6->sin6_port));
+	return sz;
 }
 
 /* The two-host options (MC_OPT_LOCAL and after). */
@@ -248,8 +336,8 @@ static int mc_parse_link_option(struct mc_link_cfg *l, int opt,
 	case MC_OPT_PEER:
 		if (mc_parse_rdma_addr(val, opt == MC_OPT_ADDR ? &l->addr : &l->peer)) {
 			*error = opt == MC_OPT_ADDR ?
-				"Invalid addr: must be rdma:<ipv4>:<port 1..65535>" :
-				"Invalid peer: must be rdma:<ipv4>:<port 1..65535>";
+				"Invalid addr: must be rdma:<ipv4>:<port 1..65535> or rdma:[<ipv6>%<interface>]:<port> (IPv6 link-local with its interface)" :
+				"Invalid peer: must be rdma:<ipv4>:<port 1..65535> or rdma:[<ipv6>%<interface>]:<port> (IPv6 link-local with its interface)";
 			return -EINVAL;
 		}
 		return 0;
@@ -298,9 +386,12 @@ static int mc_check_link_options(struct mc_options *o, unsigned int seen,
 		*error = "A two-host table needs local, addr and peer together";
 		return -EINVAL;
 	}
-	if (l->addr.sin_addr.s_addr == l->peer.sin_addr.s_addr &&
-	    l->addr.sin_port == l->peer.sin_port) {
+	if (!memcmp(&l->addr, &l->peer, sizeof(l->addr))) {
 		*error = "addr and peer must differ";
+		return -EINVAL;
+	}
+	if (l->addr.ss_family != l->peer.ss_family) {
+		*error = "addr and peer must both be IPv4 or both IPv6";
 		return -EINVAL;
 	}
 	if (o->mirror_alloc == MC_ALLOC_MESSAGE || o->copy_engine == MC_COPY_DMA) {
@@ -477,12 +568,14 @@ static unsigned int mc_emit_table(struct mc_target *mc, char *result,
 	       o->mirror_ratio, mc_alloc_names[o->mirror_alloc],
 	       mc_engine_names[o->copy_engine], mc_flush_names[o->flush_mode],
 	       mc_degraded_names[o->degraded_writes]);
-	if (o->link.local != MC_NO_LOCAL)
-		DMEMIT(" local %d addr rdma:%pI4:%u peer rdma:%pI4:%u fencing %s heartbeat_ms %u wait_peer_ms %u",
-		       o->link.local, &o->link.addr.sin_addr,
-		       ntohs(o->link.addr.sin_port), &o->link.peer.sin_addr,
-		       ntohs(o->link.peer.sin_port),
+	if (o->link.local != MC_NO_LOCAL) {
+		DMEMIT(" local %d addr ", o->link.local);
+		sz = mc_emit_rdma_addr(result, maxlen, sz, &o->link.addr);
+		DMEMIT(" peer ");
+		sz = mc_emit_rdma_addr(result, maxlen, sz, &o->link.peer);
+		DMEMIT(" fencing %s heartbeat_ms %u wait_peer_ms %u",
 		       mc_fencing_names[o->link.fencing], o->link.heartbeat_ms,
 		       o->link.wait_peer_ms);
+	}
 	return sz;
 }

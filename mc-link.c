@@ -1809,7 +1809,7 @@ static void mc_link_connect_work(struct work_struct *work)
 {
 	struct mc_link *link = container_of(to_delayed_work(work),
 					    struct mc_link, connect_work);
-	struct sockaddr_in src = link->cfg.addr;
+	struct sockaddr_storage src = link->cfg.addr;
 	struct mc_link_conn *conn;
 	struct rdma_cm_id *id;
 
@@ -1830,7 +1830,10 @@ static void mc_link_connect_work(struct work_struct *work)
 		kfree(conn);
 		return;
 	}
-	src.sin_port = 0;
+	if (src.ss_family == AF_INET6)	/* any local port */
+		((struct sockaddr_in6 *)&src)->sin6_port = 0;
+	else
+		((struct sockaddr_in *)&src)->sin_port = 0;
 	if (rdma_resolve_addr(id, (struct sockaddr *)&src,
 			      (struct sockaddr *)&link->cfg.peer,
 			      MC_LINK_CM_TIMEOUT_MS))
@@ -1862,7 +1865,7 @@ static int mc_link_bind(struct mc_link *link, char **error)
 	r = rdma_bind_addr(id, (struct sockaddr *)&link->cfg.addr);
 	if (r) {
 		rdma_destroy_id(id);
-		DMERR("cannot bind to %pI4: error %d", &link->cfg.addr.sin_addr, r);
+		DMERR("cannot bind to %pISc: error %d", &link->cfg.addr, r);
 		*error = "Cannot bind to addr: no RDMA device has this address";
 		return r;
 	}

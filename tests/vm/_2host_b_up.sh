@@ -1,6 +1,7 @@
 # Sourced by tests/vm/_2host_b.sh, _2host_b2.sh, _2host_pb.sh and
 # _demo_2host_b.sh: host B's module, its soft-RoCE link to A, its table ($T
-# over $S-sector LUs, fencing $FENCING, none unless set) created as mcB;
+# over $S-sector LUs, fencing $FENCING, none unless set; IPv6 link-local
+# addresses with HOST_IPV6=1) created as mcB;
 # b_joins: the first boot's connection, A's write to LU0 seen on the
 # shared disk, A's LU refused here, B mirroring.
 . /tests/lib.sh

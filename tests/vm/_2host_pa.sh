@@ -15,7 +15,12 @@
 link_field() { mc_link_field "$@"; }
 dmesg_has() { dmesg | grep -q "$1"; }
 
-host_up 0 resource mcA create_a
+# this pair links by IPv6 link-local addresses (the crash pair by IPv4)
+HOST_IPV6=1 host_up 0 resource mcA create_a
+# the table line printed canonically: the interface by its index
+i6=$(cat /sys/class/net/eth0/ifindex)
+dmsetup table mcA | grep -q "local 0 addr rdma:\[fe80::5054:ff:fe00:2001%$i6\]:7470 peer rdma:\[fe80::5054:ff:fe00:2002%$i6\]:7470 fencing resource " &&
+	pass ipv6_table_canonical || fail ipv6_table_canonical "$(dmsetup table mcA)"
 SA=$(sysfs_dm mcA)/mirrorcache
 echo "MARK: a-listening"
 mc_wait_peer mcA connected 300 && pass b_connects || fail b_connects "$(cat $SA/link)"

@@ -9,7 +9,7 @@
 # B's fio verifies.  Then B crashes under fio (fio's trigger saves what it
 # acknowledged to the state disk first): host A waits for peer_fenced,
 # then takes LU1 over and verifies.
-FENCING=resource
+FENCING=resource HOST_IPV6=1
 . /tests/_2host_b_up.sh
 b_joins
 fio_loop mcB $((S * 512 + 1048576)) pb1 & LOOP=$!

@@ -236,16 +236,25 @@ fio_crash_verify() {
 }
 # host_up <ctrl> <fencing> <dm name> <check>: this guest of a two-guest
 # run as the host of controller <ctrl> (0: 169.254.20.1, 1: .2 on eth0,
-# the peer the other): the module, soft-RoCE, and the two-host table $T
+# the peer the other; with HOST_IPV6=1 their IPv6 link-local addresses
+# from the MACs scripts/vm/2host-lib.sh gives them, fe80::5054:ff:fe00:2001
+# and :2002 on eth0): the module, soft-RoCE, and the two-host table $T
 # over the shared /dev/vda and /dev/vdb ($S sectors each), created
 host_up() {
 	mc_load || fail module_loads
 	assert_ok virtio_up virtio_up
 	_me=169.254.20.$(($1 + 1)) _peer=169.254.20.$((2 - $1))
 	assert_ok net_up rxe_on eth0 $_me
+	_me=rdma:$_me:7470 _peer=rdma:$_peer:7470
+	if [ "${HOST_IPV6:-0}" = 1 ]; then
+		_me="rdma:[fe80::5054:ff:fe00:200$(($1 + 1))%eth0]:7470"
+		_peer="rdma:[fe80::5054:ff:fe00:200$((2 - $1))%eth0]:7470"
+		# past duplicate address detection: a tentative one binds not
+		_i=0; while ! /bin/ip -6 addr show dev eth0 scope link | grep -q "fe80::5054:ff:fe00:200$(($1 + 1))/64 scope link *$" && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done
+	fi
 	S=$(( $(blockdev --getsz /dev/vda) / 8 * 8 ))
 	assert_eq "$(blockdev --getsz /dev/vdb)" $S same_lu_sizes
-	T="0 $((2 * S)) mirrorcache 1024 1024 2 /dev/vda 0 /dev/vdb 1 8 local $1 addr rdma:$_me:7470 peer rdma:$_peer:7470 fencing $2"
+	T="0 $((2 * S)) mirrorcache 1024 1024 2 /dev/vda 0 /dev/vdb 1 8 local $1 addr $_me peer $_peer fencing $2"
 	assert_ok $4 dmsetup create $3 --table "$T"
 }
 # fio_crash_at <name> <dev> <ctrl> <offset> <pages> <check>: this host
