@@ -71,6 +71,8 @@ enum mc_degraded_writes {
 enum mc_fencing {
 	MC_FENCING_RESOURCE,	/* the peer's LUs wait for peer_fenced */
 	MC_FENCING_NONE,	/* the survivor takes them over at once */
+	MC_FENCING_STONITH,	/* resource, and no write completes after a
+				 * loss until the link is back or peer_fenced */
 };
 
 #define MC_DEF_HEARTBEAT_MS	250
@@ -644,6 +646,13 @@ struct mc_array {
  *	of them it holds, or until @wait_end
  * @wait_begun: the first resume started the wait (or had none)
  * @alone: the wait ended without the peer: this host served its LUs alone
+ * @ack_lock: protects @acks, @acks_held, @acks_fenced
+ * @acks: fencing resource-and-stonith: writes that ended while the peer
+ *	host may hold older copies of their pages (mc_link_unsafe()), not
+ *	completed yet (mc-io.c); counted in @active_ios
+ * @acks_held: how many writes @acks holds
+ * @acks_fenced: the loss that 'peer_fenced' ended (its copies are gone)
+ * @acks_logged: the loss whose first held write was logged
  */
 struct mc_target {
 	struct dm_target *ti;
@@ -693,6 +702,11 @@ struct mc_target {
 	bool peer_wait;
 	bool wait_begun;
 	bool alone;
+	spinlock_t ack_lock;
+	struct bio_list acks;
+	unsigned int acks_held;
+	u64 acks_fenced;
+	u64 acks_logged;
 };
 
 /* A two-host table: this host runs one controller (opts.link.local). */

@@ -22,7 +22,7 @@
  *        rdma:[<ipv6>[%<interface>]]:<port>     (an IPv6 link-local
  *                                               address needs its interface)
  *   peer rdma:<ipv4>:<port>                     the peer host's, the same way
- *   fencing <resource|none>                     default resource
+ *   fencing <resource|resource-and-stonith|none> default resource
  *   heartbeat_ms <50..10000>                    default 250
  *   wait_peer_ms <0..3600000>                   default 5000
  *
@@ -45,7 +45,9 @@ static const char * const mc_alloc_names[] = { "table", "message" };
 static const char * const mc_engine_names[] = { "auto", "cpu", "dma" };
 static const char * const mc_flush_names[] = { "destage", "mirror" };
 static const char * const mc_degraded_names[] = { "writethrough", "writeback" };
-static const char * const mc_fencing_names[] = { "resource", "none" };
+static const char * const mc_fencing_names[] = {
+	"resource", "none", "resource-and-stonith"
+};
 
 /* Parse a decimal unsigned int; rejects signs, junk and overflow. */
 static int mc_parse_uint(const char *s, unsigned int *v)
@@ -345,7 +347,7 @@ static int mc_parse_link_option(struct mc_link_cfg *l, int opt,
 		r = mc_parse_keyword(val, mc_fencing_names,
 				     ARRAY_SIZE(mc_fencing_names));
 		if (r < 0) {
-			*error = "Invalid fencing: must be resource or none";
+			*error = "Invalid fencing: must be resource, resource-and-stonith or none";
 			return r;
 		}
 		l->fencing = r;

@@ -1023,6 +1023,22 @@ static void mc_host_follow(struct mc_target *mc, struct mc_ctrl *c)
 		mc_host_wait_end(mc, c, false);
 }
 
+/*
+ * fencing resource-and-stonith: the writes held since the loss complete
+ * once the link says the peer's memory holds nothing of ours again.
+ */
+static void mc_host_acks(struct mc_target *mc, struct mc_ctrl *c)
+{
+	unsigned int n;
+
+	if (mc->opts.link.fencing != MC_FENCING_STONITH)
+		return;
+	n = mc_io_ack_release(mc, BLK_STS_OK);
+	if (n)
+		DMINFO("ctrl%u: %u held writes complete: the peer's memory holds no copy of ours any more",
+		       c->id, n);
+}
+
 /**
  * mc_host_work - this host's controller follows the link (two hosts)
  * @work: mc_target->host_work
@@ -1044,6 +1060,7 @@ static void mc_host_work(struct work_struct *work)
 	int r = 0;
 
 	mutex_lock(&mc->state_lock);
+	mc_host_acks(mc, c);
 	mc_host_follow(mc, c);
 	if (!mc_link_ready(mc->link)) {
 		if (c->state == MC_CTRL_ONLINE) {
@@ -1157,8 +1174,10 @@ static void mc_host_lost(void *ctx)
 		if (mc->opts.link.fencing == MC_FENCING_NONE)
 			mc_host_takeover(mc, c, "fencing none");
 		else
-			DMWARN("ctrl%u: the peer host is lost: its %u LUs wait for 'peer_fenced' (fencing resource); this host keeps its copies of the peer's dirty pages",
-			       c->id, luns);
+			DMWARN("ctrl%u: the peer host is lost: its %u LUs wait for 'peer_fenced' (fencing %s); this host keeps its copies of the peer's dirty pages",
+			       c->id, luns,
+			       mc->opts.link.fencing == MC_FENCING_STONITH ?
+			       "resource-and-stonith" : "resource");
 	}
 	dm_table_event(mc->ti->table);
 	mutex_unlock(&mc->state_lock);
@@ -1169,9 +1188,12 @@ static void mc_host_lost(void *ctx)
  * @mc: the target
  *
  * From an operator or a cluster manager's fence handler, with fencing
- * resource: the survivor takes the peer's LUs over (mc_host_takeover()).
+ * resource or resource-and-stonith: the survivor takes the peer's LUs
+ * over (mc_host_takeover()), and the writes it held since the loss
+ * (resource-and-stonith) complete: the peer's copies of them are gone.
  * Only for a peer that is down: relinking its copies while it writes its
- * LUs through would overwrite newer data.
+ * LUs through would overwrite newer data (fencing resource: even a peer
+ * stopped later may have written them).
  *
  * Return: 0, -EOPNOTSUPP (not a two-host table, or fencing none) or
  * -EINVAL (the peer is not lost, or its LUs were taken over already).
@@ -1179,10 +1201,11 @@ static void mc_host_lost(void *ctx)
 static int mc_peer_fenced(struct mc_target *mc)
 {
 	struct mc_ctrl *c;
+	unsigned int n;
 	int r = 0;
 
-	if (!mc_two_host(mc) || mc->opts.link.fencing != MC_FENCING_RESOURCE) {
-		DMERR("peer_fenced: only for a two-host table with fencing resource");
+	if (!mc_two_host(mc) || mc->opts.link.fencing == MC_FENCING_NONE) {
+		DMERR("peer_fenced: only for a two-host table with fencing resource or resource-and-stonith");
 		return -EOPNOTSUPP;
 	}
 	c = &mc->ctrl[mc->opts.link.local];
@@ -1190,11 +1213,17 @@ static int mc_peer_fenced(struct mc_target *mc)
 	if (mc->suspended) {
 		DMERR("peer_fenced: the device is suspended");
 		r = -EBUSY;
-	} else if (!mc->peer_copies) {
+	} else if (!mc->peer_copies && !mc_io_ack_loss(mc)) {
 		DMERR("peer_fenced: the peer host is not lost, or its LUs were taken over already");
 		r = -EINVAL;
 	} else {
-		mc_host_takeover(mc, c, "peer_fenced");
+		if (mc->peer_copies)
+			mc_host_takeover(mc, c, "peer_fenced");
+		mc_io_ack_fenced(mc);
+		n = mc_io_ack_release(mc, BLK_STS_OK);
+		if (n)
+			DMINFO("ctrl%u: %u held writes complete: the peer host is fenced",
+			       c->id, n);
 	}
 	mutex_unlock(&mc->state_lock);
 	return r;

@@ -1027,6 +1027,8 @@ static bool mc_io_wait_idle_timeout(struct mc_target *mc, unsigned long timeout)
 
 static int mc_io_gate_init(struct mc_target *mc)
 {
+	spin_lock_init(&mc->ack_lock);
+	bio_list_init(&mc->acks);
 	spin_lock_init(&mc->gate_lock);
 	bio_list_init(&mc->held);
 	init_waitqueue_head(&mc->idle_wait);
@@ -1054,6 +1056,105 @@ static void mc_io_gate_exit(struct mc_target *mc)
 	mc->gate_srcu_live = false;
 }
 
+/* ---- held completions: fencing resource-and-stonith ---- */
+
+/*
+ * A peer host that was lost may live on behind a broken link, or have
+ * died; its memory keeps copies of this host's dirty pages as of the loss,
+ * which 'peer_fenced' on it relinks.  A write this host completed after
+ * the loss could be older there than its copy, and lost.  With fencing
+ * resource-and-stonith no write of this host completes while the link
+ * says so (mc_link_unsafe()); each one still runs (written through to its
+ * LU), only its end is held: until the link is ready again (the peer's
+ * memory then holds nothing of ours) or closed on purpose (BYE),
+ * 'peer_fenced' here says the peer is down, or the device suspends (then
+ * they fail: nothing says whether the peer will relink older copies over
+ * them).  DRBD's resource-and-stonith freezes I/O the same way.
+ */
+
+/* The loss whose writes are held now, or 0. */
+static u64 mc_io_ack_loss(struct mc_target *mc)
+{
+	u64 u;
+
+	if (mc->opts.link.fencing != MC_FENCING_STONITH || !mc->link)
+		return 0;
+	u = mc_link_unsafe(mc->link);
+	return u == mc->acks_fenced ? 0 : u;
+}
+
+/*
+ * Hold the end of write @bio while the peer may hold older copies: true
+ * when it is held.  A suspending device holds nothing: the write fails.
+ */
+static bool mc_io_ack_held(struct mc_target *mc, struct bio *bio)
+{
+	unsigned long flags;
+	bool held = false;
+	u64 loss;
+
+	if (likely(mc->opts.link.fencing != MC_FENCING_STONITH) ||
+	    bio->bi_status || !op_is_write(bio_op(bio)) || !bio_sectors(bio))
+		return false;
+	spin_lock_irqsave(&mc->ack_lock, flags);
+	loss = mc_io_ack_loss(mc);
+	if (loss && READ_ONCE(mc->suspended)) {
+		bio->bi_status = BLK_STS_IOERR;
+	} else if (loss) {
+		bio_list_add(&mc->acks, bio);
+		mc->acks_held++;
+		held = true;
+	}
+	if (held && mc->acks_logged != loss) {
+		mc->acks_logged = loss;
+		DMWARN("ctrl%d: the peer host is lost (fencing resource-and-stonith): no write completes until the link is back or 'peer_fenced'",
+		       mc->opts.link.local);
+	}
+	spin_unlock_irqrestore(&mc->ack_lock, flags);
+	return held;
+}
+
+/**
+ * mc_io_ack_release - complete the held writes
+ * @mc: the target
+ * @status: 0 (only if the hold is over), or an error (a suspend: nothing
+ *	says that the peer's older copies will not be relinked over them)
+ *
+ * Return: how many writes were held and completed.
+ */
+static unsigned int mc_io_ack_release(struct mc_target *mc,
+				      blk_status_t status)
+{
+	struct bio_list acks = BIO_EMPTY_LIST;
+	unsigned int n = 0;
+	struct bio *bio;
+
+	spin_lock_irq(&mc->ack_lock);
+	if (status || !mc_io_ack_loss(mc)) {
+		bio_list_merge(&acks, &mc->acks);
+		bio_list_init(&mc->acks);
+		n = mc->acks_held;
+		mc->acks_held = 0;
+	}
+	spin_unlock_irq(&mc->ack_lock);
+	while ((bio = bio_list_pop(&acks))) {
+		if (status)
+			bio->bi_status = status;
+		bio_endio(bio);
+		mc_io_put(mc);
+	}
+	return n;
+}
+
+/* 'peer_fenced': the peer is down, its copies of the loss are gone. */
+static void mc_io_ack_fenced(struct mc_target *mc)
+{
+	spin_lock_irq(&mc->ack_lock);
+	if (mc->link)
+		mc->acks_fenced = mc_link_unsafe(mc->link);
+	spin_unlock_irq(&mc->ack_lock);
+}
+
 /* ---- bio state machine ---- */
 
 /**
@@ -1073,6 +1174,8 @@ static void mc_io_complete(struct mc_io *io)
 		return;
 	}
 	bio->bi_status = io->status;
+	if (unlikely(mc_io_ack_held(c->mc, bio)))
+		return;		/* fencing resource-and-stonith, peer lost */
 	bio_endio(bio);
 	mc_io_put(c->mc);
 }

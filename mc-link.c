@@ -363,6 +363,8 @@ static const char * const mc_link_state_names[] = {
  * @peer: the peer's last accepted HELLO
  * @connects: HELLOs accepted
  * @losses: connections lost after their HELLO was accepted
+ * @unsafe: mc_link_unsafe(): 0, or @losses + 1 as of the loss that left
+ *	copies of ours in the peer's memory
  * @refusals: HELLOs refused
  * @last_error: why the last connection ended or was refused
  * @bye: the next reset closes the connection on purpose: it says BYE first
@@ -405,6 +407,7 @@ struct mc_link {
 	struct mc_link_hello peer;
 	u64 connects;
 	u64 losses;
+	u64 unsafe;
 	u64 refusals;
 	const char *last_error;
 	bool bye;
@@ -678,6 +681,13 @@ unwind:
 	return -ENOMEM;
 }
 
+/* A connection with our copies in the peer's memory is lost.  Lock held. */
+static void mc_link_set_unsafe(struct mc_link *link)
+{
+	if (!link->unsafe)
+		link->unsafe = link->losses + 1;
+}
+
 static void mc_link_chain_unmap(struct mc_link_conn *conn,
 				struct mc_link_xfer *x)
 {
@@ -697,8 +707,18 @@ static void mc_link_chain_end(struct mc_link_xfer *x, int err)
 {
 	struct mc_link_conn *conn = x->conn;
 
+	struct mc_link *link = conn->link;
+	unsigned long flags;
+
 	mc_link_chain_unmap(conn, x);
-	atomic64_inc(err ? &conn->link->chain_errors : &conn->link->chains);
+	atomic64_inc(err ? &link->chain_errors : &link->chains);
+	if (err) {
+		/* before the write hears of it (an unhooked one: the reset) */
+		spin_lock_irqsave(&link->lock, flags);
+		if (link->conn == conn && conn->ready)
+			mc_link_set_unsafe(link);
+		spin_unlock_irqrestore(&link->lock, flags);
+	}
 	x->done(x, err);
 }
 
@@ -1005,6 +1025,7 @@ static const char *mc_link_check_ready(struct mc_link_conn *conn)
 	if (why)
 		return why;
 	conn->ready = true;
+	link->unsafe = 0;	/* the peer's memory holds nothing of ours */
 	rcu_assign_pointer(link->ready, conn);
 	link->mem.changed(link->mem.ctx);
 	return NULL;
@@ -1220,8 +1241,12 @@ static void mc_link_reset_work(struct work_struct *work)
 	       !(conn && conn->peer_bye);
 	if (lost)
 		link->losses++;
-	if (bye || (conn && conn->peer_bye))
+	if (lost && was_ready)
+		mc_link_set_unsafe(link);
+	if (bye || (conn && conn->peer_bye)) {
 		link->was_connected = false;	/* reconnecting, not lost */
+		link->unsafe = 0;
+	}
 	if (link->was_connected)
 		link->state = MC_LS_LOST;
 	else
@@ -2106,6 +2131,29 @@ static bool mc_link_ready(struct mc_link *link)
 	return rcu_access_pointer(link->ready);
 }
 
+/**
+ * mc_link_unsafe - may the peer's memory hold copies we cannot update?
+ * @link: the link
+ *
+ * From the loss of a connection whose memory was writable (a chain of it
+ * failed, or it was lost) until a connection is ready again (the peer's
+ * memory it lends holds nothing of ours) or was closed on purpose (BYE:
+ * the peer's memory goes): the peer may relink copies older than what
+ * this host writes now.  Any context.
+ *
+ * Return: 0, or a number naming that loss.
+ */
+static u64 mc_link_unsafe(struct mc_link *link)
+{
+	unsigned long flags;
+	u64 u;
+
+	spin_lock_irqsave(&link->lock, flags);
+	u = link->unsafe;
+	spin_unlock_irqrestore(&link->lock, flags);
+	return u;
+}
+
 /* The same link: addresses, fencing, heartbeat and the array announced. */
 static bool mc_link_same(struct mc_link *link, const struct mc_link_cfg *cfg,
 			 const struct mc_link_hello *ours)
@@ -2280,6 +2328,11 @@ static void mc_link_detach(struct mc_link *link, void *ctx)
 static bool mc_link_ready(struct mc_link *link)
 {
 	return false;
+}
+
+static u64 mc_link_unsafe(struct mc_link *link)
+{
+	return 0;
 }
 
 static void mc_link_withhold(struct mc_link *link)

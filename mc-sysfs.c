@@ -727,6 +727,15 @@ static ssize_t top_show_link(struct kobject *kobj, char *buf)
 	return mc_link_show(mc->link, buf);
 }
 
+/*
+ * fencing resource-and-stonith: writes whose end is held since the peer
+ * host was lost (mc-io.c), 0 otherwise.
+ */
+static ssize_t top_show_held_writes(struct kobject *kobj, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(to_mc(kobj)->acks_held));
+}
+
 MC_ATTR_RO(top, luns);
 MC_ATTR_RO(top, degraded);
 MC_ATTR_RO(top, failovers);
@@ -741,6 +750,7 @@ MC_ATTR_RO(top, failback);
 MC_ATTR_RO(top, redriven);
 MC_ATTR_RO(top, fencing);
 MC_ATTR_RO(top, link);
+MC_ATTR_RO(top, held_writes);
 
 static struct attribute *mc_top_attrs[] = {
 	&top_attr_luns.attr,
@@ -757,6 +767,7 @@ static struct attribute *mc_top_attrs[] = {
 	&top_attr_redriven.attr,
 	&top_attr_fencing.attr,
 	&top_attr_link.attr,
+	&top_attr_held_writes.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(mc_top);

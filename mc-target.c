@@ -529,8 +529,9 @@ static int mc_message_return(struct mc_target *mc, unsigned int argc,
  *                 move an LU to the other controller (mc-move.c)
  *   return <lun>|all [destage|instant]
  *                 move it back to the controller it returns to
- *   peer_fenced   two hosts, fencing resource: the lost peer host is down,
- *                 take its LUs over
+ *   peer_fenced   two hosts, fencing resource or resource-and-stonith: the
+ *                 lost peer host is down, take its LUs over (and complete
+ *                 the writes resource-and-stonith held)
  */
 static int mc_message(struct dm_target *ti, unsigned int argc, char **argv,
 		      char *result, unsigned int maxlen)
@@ -600,9 +601,13 @@ static void mc_set_suspended(struct mc_target *mc, bool suspended)
 static void mc_presuspend(struct dm_target *ti)
 {
 	struct mc_target *mc = ti->private;
-	unsigned int i;
+	unsigned int i, n;
 
 	mc_set_suspended(mc, true);
+	n = mc_io_ack_release(mc, BLK_STS_IOERR);	/* nothing is held now */
+	if (n)
+		DMWARN("ctrl%d: %u writes held since the peer host was lost fail: the device suspends before the link is back or 'peer_fenced'",
+		       mc->opts.link.local, n);
 	for (i = 0; i < MC_NR_CTRL; i++)
 		wake_up_all(&mc->ctrl[i].wb_wait);	/* a recovery's destage */
 	mc_ctrl_ops_wait(mc);

@@ -392,6 +392,78 @@ assert_eq "$(link_field mcA held) $(link_field mcB held)" "0 0" part_nothing_hel
 assert_eq "$(dmesg | grep -c "took over")" "$t0" part_nothing_taken_over
 assert_ok remove_part dmsetup remove mcA mcB
 
+# ---- fencing resource-and-stonith: from the loss on no write completes
+# (its end is held) until the link is back or peer_fenced; a suspend fails
+# them.  B's later write to a block whose older copy A keeps is never
+# acknowledged, so A's relink loses nothing B acknowledged (with fencing
+# resource that write completes, and the relink overwrites it) ----
+held_of() { cat $(sysfs_dm $1)/mirrorcache/held_writes; }
+wait_held() {	# wait_held <dev>: until a write's end is held there
+	i=0
+	while [ "$(held_of $1)" = 0 ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+	[ "$(held_of $1)" != 0 ]
+}
+pair_up create_a_ss create_b_ss ss_mirroring 8 "fencing resource-and-stonith"
+dmsetup table mcA | grep -q " fencing resource-and-stonith heartbeat_ms " &&
+	pass ss_table_canonical || fail ss_table_canonical "$(dmsetup table mcA)"
+assert_eq "$(held_of mcA) $(held_of mcB)" "0 0" ss_nothing_held
+b_dirty4 ss_b_write ss_copies_in_a /tmp/d7 80
+n_hold=$(log_count "no write completes until the link is back or 'peer_fenced'")
+echo 3 > $KNOB
+wait_peer mcA lost 15 && wait_peer mcB lost 15 && pass ss_both_lost ||
+	fail ss_both_lost "A: $(link_of mcA); B: $(link_of mcB)"
+dd if=/dev/urandom of=/tmp/d9 bs=4096 count=4 2>/dev/null
+dd if=/tmp/d9 of=/dev/mapper/mcB bs=4096 seek=$((S / 8 + 80)) oflag=direct 2> /tmp/ssb & ssb=$!
+dd if=/tmp/d8 of=/dev/mapper/mcA bs=4096 seek=96 count=1 oflag=direct 2> /tmp/ssa & ssa=$!
+wait_held mcB && pass ss_b_write_held || fail ss_b_write_held "B: $(link_of mcB)"
+wait_held mcA && pass ss_a_write_held || fail ss_a_write_held "A: $(link_of mcA)"
+kill -0 $ssb 2>/dev/null && kill -0 $ssa 2>/dev/null && pass ss_writes_not_done ||
+	fail ss_writes_not_done "a held write completed"
+wait_log "no write completes until the link is back or 'peer_fenced'" $n_hold &&
+	pass ss_hold_logged || fail ss_hold_logged "$(dmesg | tail -2)"
+dd if=/dev/mapper/mcB of=/dev/null bs=4096 skip=$((S / 8 + 80)) count=1 iflag=direct 2>/dev/null &&
+	pass ss_b_reads || fail ss_b_reads
+# B is fenced (suspended: the held write fails; then removed), then A is
+# told
+assert_ok ss_b_fenced dmsetup suspend mcB
+wait $ssb && fail ss_b_write_failed "acknowledged" || pass ss_b_write_failed
+assert_ok ss_b_removed dmsetup remove mcB
+dmesg | grep -q "ctrl1: 1 writes held since the peer host was lost fail" &&
+	pass ss_b_fail_logged || fail ss_b_fail_logged "$(dmesg | tail -2)"
+n_rel=$(log_count "ctrl1: the peer host is lost (peer_fenced): ctrl0 relinked 4 mirror pages")
+assert_ok ss_peer_fenced dmsetup message mcA 0 peer_fenced
+wait_log "ctrl1: the peer host is lost (peer_fenced): ctrl0 relinked 4 mirror pages" $n_rel &&
+	pass ss_relinked || fail ss_relinked "$(dmesg | grep 'peer host is lost' | tail -1)"
+wait $ssa && pass ss_a_write_completes || fail ss_a_write_completes "$(cat /tmp/ssa)"
+dmesg | grep -q "ctrl0: 1 held writes complete: the peer host is fenced" &&
+	pass ss_release_logged || fail ss_release_logged "$(dmesg | tail -2)"
+assert_eq "$(held_of mcA)" 0 ss_a_nothing_held
+dd if=/dev/mapper/mcA of=/tmp/r7 bs=4096 skip=$((S / 8 + 80)) count=4 iflag=direct 2>/dev/null
+assert_eq "$(md5sum < /tmp/r7)" "$(md5sum < /tmp/d7)" ss_acked_data_served
+assert_ok ss_flush dmsetup message mcA 0 flush
+dd if=/dev/ram1 of=/tmp/r7 bs=4096 skip=80 count=4 iflag=direct 2>/dev/null
+assert_eq "$(md5sum < /tmp/r7)" "$(md5sum < /tmp/d7)" ss_acked_data_on_lu
+echo 0 > $KNOB
+assert_ok ss_remove dmsetup remove mcA
+# The link heals instead: the held writes complete, nothing is taken over.
+t0=$(log_count "took over")
+pair_up create_a_sh create_b_sh sh_mirroring 8 "fencing resource-and-stonith"
+b_dirty4 sh_b_write sh_copies_in_a /tmp/d7 88
+echo 3 > $KNOB
+wait_peer mcB lost 15 && pass sh_lost || fail sh_lost "B: $(link_of mcB)"
+dd if=/tmp/d9 of=/dev/mapper/mcB bs=4096 seek=$((S / 8 + 88)) oflag=direct 2> /tmp/ssb & ssb=$!
+wait_held mcB && pass sh_b_write_held || fail sh_b_write_held "B: $(link_of mcB)"
+echo 0 > $KNOB
+wait $ssb && pass sh_write_completes || fail sh_write_completes "$(cat /tmp/ssb)"
+assert_eq "$(held_of mcB)" 0 sh_nothing_held
+wait_solo mcA 0 0 300 && wait_solo mcB 1 0 300 && pass sh_healed ||
+	fail sh_healed "A: $(link_of mcA); B: $(link_of mcB)"
+dd if=/dev/mapper/mcB of=/tmp/r9 bs=4096 skip=$((S / 8 + 88)) count=4 iflag=direct 2>/dev/null
+assert_eq "$(md5sum < /tmp/r9)" "$(md5sum < /tmp/d9)" sh_new_data
+assert_fail sh_fenced_refused dmsetup message mcA 0 peer_fenced
+assert_eq "$(dmesg | grep -c "took over")" "$t0" sh_nothing_taken_over
+assert_ok sh_remove dmsetup remove mcA mcB
+
 # ---- fencing none: the survivor takes the lost peer's LUs at once ----
 pair_up create_a_none create_b_none none_mirroring 8 "fencing none"
 b_dirty4 none_b_write none_copies_in_a /tmp/d4 40
