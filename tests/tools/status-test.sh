@@ -211,6 +211,14 @@ suite() {
 	has twohost-mirror/states '^Controller 0: online \(mirrors into the memory of the peer host over RDMA\)' \
 		'^Controller 1: remote '
 	lacks twohost-mirror/not-solo 'no writable memory'
+	lacks twohost/no-held-writes 'writes held'
+	# fencing resource-and-stonith, the peer lost: the writes held
+	run twohost-held mc0
+	clean twohost-held
+	has twohost-held/link '^Link to the peer host: lost, 1 connect, 1 loss$' \
+		"^  3 writes held since the peer host was lost \\(fencing resource-and-stonith\\): they complete when the link is back or on peer_fenced \\(dmsetup message mc0 0 peer_fenced\\)$"
+	has twohost-held/options 'fencing resource-and-stonith, heartbeat_ms 250'
+	lacks twohost-held/no-other '^Other:'
 
 	# LU 1 in the error state with held pages
 	run lu-error mc0
@@ -296,7 +304,7 @@ suite() {
 	unset MC_STATUS_WATCH_COUNT
 }
 
-for fx in healthy loaded failing failed lu-error failback future takeover twohost twohost-mirror; do mktree "$fx"; done
+for fx in healthy loaded failing failed lu-error failback future takeover twohost twohost-mirror twohost-held; do mktree "$fx"; done
 
 # README.md shows the healthy and failed screens: they must be current
 SH=sh SH_NAME=readme RUNPATH=$PATH

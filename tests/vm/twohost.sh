@@ -417,6 +417,8 @@ dd if=/tmp/d9 of=/dev/mapper/mcB bs=4096 seek=$((S / 8 + 80)) oflag=direct 2> /t
 dd if=/tmp/d8 of=/dev/mapper/mcA bs=4096 seek=96 count=1 oflag=direct 2> /tmp/ssa & ssa=$!
 wait_held mcB && pass ss_b_write_held || fail ss_b_write_held "B: $(link_of mcB)"
 wait_held mcA && pass ss_a_write_held || fail ss_a_write_held "A: $(link_of mcA)"
+mirrorcache-status mcB | grep -q "^  1 writes held since the peer host was lost" &&
+	pass ss_status_tool_held || fail ss_status_tool_held "$(mirrorcache-status mcB | grep -A3 '^Link')"
 kill -0 $ssb 2>/dev/null && kill -0 $ssa 2>/dev/null && pass ss_writes_not_done ||
 	fail ss_writes_not_done "a held write completed"
 wait_log "no write completes until the link is back or 'peer_fenced'" $n_hold &&
