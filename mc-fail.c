@@ -891,6 +891,21 @@ static int mc_host_join(struct mc_target *mc, struct mc_ctrl *c)
 static void mc_host_lend(struct mc_target *mc);
 
 /*
+ * fencing resource-and-stonith: the peer's memory of the loss, with our
+ * copies, is gone (@why): the writes held since complete.
+ */
+static void mc_host_acks_gone(struct mc_target *mc, struct mc_ctrl *c,
+			      const char *why)
+{
+	unsigned int n;
+
+	mc_io_ack_fenced(mc);
+	n = mc_io_ack_release(mc, BLK_STS_OK);
+	if (n)
+		DMINFO("ctrl%u: %u held writes complete: %s", c->id, n, why);
+}
+
+/*
  * The lost peer host connects again while our mirror area keeps its
  * copies (fencing resource, not fenced).  The same generation was cut off,
  * not restarted: it kept its dirty pages and destages them before it
@@ -911,6 +926,7 @@ static void mc_host_peer_back(struct mc_target *mc, struct mc_ctrl *c)
 	if (gen != mc->lost_generation) {
 		DMWARN_LIMIT("ctrl%u: the peer host restarted (generation %llx, was %llx): its LUs and its copies here wait for 'peer_fenced'",
 			     c->id, gen, mc->lost_generation);
+		mc_host_acks_gone(mc, c, "the peer host restarted");
 		return;
 	}
 	mc_ctrl_clear_mirror_cbe(c);
@@ -1201,7 +1217,6 @@ static void mc_host_lost(void *ctx)
 static int mc_peer_fenced(struct mc_target *mc)
 {
 	struct mc_ctrl *c;
-	unsigned int n;
 	int r = 0;
 
 	if (!mc_two_host(mc) || mc->opts.link.fencing == MC_FENCING_NONE) {
@@ -1219,11 +1234,7 @@ static int mc_peer_fenced(struct mc_target *mc)
 	} else {
 		if (mc->peer_copies)
 			mc_host_takeover(mc, c, "peer_fenced");
-		mc_io_ack_fenced(mc);
-		n = mc_io_ack_release(mc, BLK_STS_OK);
-		if (n)
-			DMINFO("ctrl%u: %u held writes complete: the peer host is fenced",
-			       c->id, n);
+		mc_host_acks_gone(mc, c, "the peer host is fenced");
 	}
 	mutex_unlock(&mc->state_lock);
 	return r;

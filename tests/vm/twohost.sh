@@ -466,6 +466,30 @@ assert_fail sh_fenced_refused dmsetup message mcA 0 peer_fenced
 assert_eq "$(dmesg | grep -c "took over")" "$t0" sh_nothing_taken_over
 assert_ok sh_remove dmsetup remove mcA mcB
 
+# B restarts instead (a new generation: its memory with A's copies is
+# gone): A's held write completes; B's copies on A still wait for
+# peer_fenced.
+pair_up create_a_sr create_b_sr sr_mirroring 8 "fencing resource-and-stonith"
+b_dirty4 sr_b_write sr_copies_in_a /tmp/d7 96
+assert_ok sr_a_dirty dd if=/tmp/d8 of=/dev/mapper/mcA bs=4096 seek=104 count=2 oflag=direct
+echo 3 > $KNOB
+wait_peer mcA lost 15 && pass sr_lost || fail sr_lost "A: $(link_of mcA)"
+dd if=/tmp/d8 of=/dev/mapper/mcA bs=4096 seek=104 count=1 oflag=direct 2> /tmp/ssa & ssa=$!
+wait_held mcA && pass sr_a_write_held || fail sr_a_write_held "A: $(link_of mcA)"
+assert_ok sr_remove_b dmsetup remove mcB
+n_rs=$(log_count "ctrl0: 1 held writes complete: the peer host restarted")
+echo 0 > $KNOB
+assert_ok sr_create_b mk mcB "$(tbl 64 64 8 "$B_OPTS fencing resource-and-stonith")"
+wait $ssa && pass sr_a_write_completes || fail sr_a_write_completes "$(cat /tmp/ssa)"
+wait_log "ctrl0: 1 held writes complete: the peer host restarted" $n_rs &&
+	pass sr_release_logged || fail sr_release_logged "$(dmesg | tail -2)"
+assert_eq "$(held_of mcA) $(link_field mcA held)" "0 2" sr_copies_still_kept
+n_rel=$(log_count "ctrl1: the peer host is lost (peer_fenced): ctrl0 relinked 4 mirror pages")
+assert_ok sr_peer_fenced dmsetup message mcA 0 peer_fenced
+wait_log "ctrl1: the peer host is lost (peer_fenced): ctrl0 relinked 4 mirror pages" $n_rel &&
+	pass sr_relinked || fail sr_relinked "$(dmesg | grep 'peer host is lost' | tail -1)"
+assert_ok sr_remove dmsetup remove mcA mcB
+
 # ---- fencing none: the survivor takes the lost peer's LUs at once ----
 pair_up create_a_none create_b_none none_mirroring 8 "fencing none"
 b_dirty4 none_b_write none_copies_in_a /tmp/d4 40
