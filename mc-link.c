@@ -706,7 +706,6 @@ static void mc_link_chain_unmap(struct mc_link_conn *conn,
 static void mc_link_chain_end(struct mc_link_xfer *x, int err)
 {
 	struct mc_link_conn *conn = x->conn;
-
 	struct mc_link *link = conn->link;
 	unsigned long flags;
 
@@ -1245,6 +1244,8 @@ static void mc_link_reset_work(struct work_struct *work)
 		mc_link_set_unsafe(link);
 	if (bye || (conn && conn->peer_bye)) {
 		link->was_connected = false;	/* reconnecting, not lost */
+		if (link->unsafe && !was_ready && link->mem.ctx)
+			link->mem.changed(link->mem.ctx);	/* safe now */
 		link->unsafe = 0;
 	}
 	if (link->was_connected)
