@@ -62,6 +62,7 @@
 #include "lib/mc_cbe.c"
 #include "lib/mc_hash.c"
 #include "lib/mc_list.c"
+#include "lib/mc_keys.c"
 
 #include "mc-debug.c"
 #include "mc-array.c"

@@ -34,6 +34,7 @@
 #include "lib/mc_cbe.h"
 #include "lib/mc_hash.h"
 #include "lib/mc_list.h"
+#include "lib/mc_keys.h"
 
 #define DM_MSG_PREFIX "mirrorcache"
 
@@ -69,11 +70,17 @@ enum mc_degraded_writes {
 };
 
 enum mc_fencing {
-	MC_FENCING_RESOURCE,	/* the peer's LUs wait for peer_fenced */
+	MC_FENCING_RESOURCE,	/* the peer's LUs wait for peer_fenced; after
+				 * a loss a write over a page the peer may
+				 * keep a copy of does not complete until the
+				 * link is back or peer_fenced */
 	MC_FENCING_NONE,	/* the survivor takes them over at once */
 	MC_FENCING_STONITH,	/* resource, and no write completes after a
 				 * loss until the link is back or peer_fenced */
 };
+
+/* A struct mc_ctrl->peer_keys entry that names no page. */
+#define MC_KEY_NONE		U64_MAX
 
 #define MC_DEF_HEARTBEAT_MS	250
 #define MC_DEF_WAIT_PEER_MS	5000
@@ -319,6 +326,11 @@ struct mc_stats {
  *	mirror area instead, which it serves to the peer's requests (Fig. 12:
  *	the peer owns it, and only its message work touches it)
  * @mirror_gen: counts mirror page releases (see mc_write_get_mirror())
+ * @peer_keys: two hosts, this host's controller: per page of the peer's
+ *	mirror area, the key (mc_hash_key()) of the page whose copy was last
+ *	posted into it, MC_KEY_NONE from the completed release of it on:
+ *	what the peer's memory may keep of ours (mc-io.c, fencing resource)
+ * @peer_keys_nr: entries of @peer_keys
  * @wq: runs @io_work (parked bios, completions) and @wb_work
  * @done_lock: protects @done; taken from interrupt context
  * @done: write-back and fill bios completed by the LUs
@@ -381,6 +393,8 @@ struct mc_ctrl {
 	spinlock_t mmt_lock;
 	struct mmt mmt;
 	atomic64_t mirror_gen;
+	u64 *peer_keys;
+	u32 peer_keys_nr;
 
 	struct workqueue_struct *wq;
 	struct work_struct io_work;
@@ -646,10 +660,15 @@ struct mc_array {
  *	of them it holds, or until @wait_end
  * @wait_begun: the first resume started the wait (or had none)
  * @alone: the wait ended without the peer: this host served its LUs alone
- * @ack_lock: protects @acks, @acks_held, @acks_fenced
- * @acks: fencing resource-and-stonith: writes that ended while the peer
- *	host may hold older copies of their pages (mc_link_unsafe()), not
- *	completed yet (mc-io.c); counted in @active_ios
+ * @ack_lock: protects @acks, @acks_held, @acks_fenced, @lost_keys,
+ *	@lost_nr, @keys_loss
+ * @acks: fencing resource or resource-and-stonith: writes that ended while
+ *	the peer host may hold older copies of their pages (mc_link_unsafe()),
+ *	not completed yet (mc-io.c); counted in @active_ios
+ * @lost_keys: fencing resource: the sorted keys of the pages whose copies
+ *	the peer of loss @keys_loss may keep (mc_io_ack_keys())
+ * @lost_nr: entries of @lost_keys
+ * @keys_loss: the loss @lost_keys was built for, or 0
  * @acks_held: how many writes @acks holds
  * @acks_fenced: the loss that 'peer_fenced' ended (its copies are gone)
  * @acks_logged: the loss whose first held write was logged
@@ -707,6 +726,9 @@ struct mc_target {
 	unsigned int acks_held;
 	u64 acks_fenced;
 	u64 acks_logged;
+	u64 *lost_keys;
+	u32 lost_nr;
+	u64 keys_loss;
 };
 
 /* A two-host table: this host runs one controller (opts.link.local). */

@@ -143,6 +143,7 @@ static void mc_ctrl_free_tables(struct mc_ctrl *c)
 	kvfree(c->lists.next);
 	kvfree(c->lists.on);
 	kvfree(c->mmt.link);
+	kvfree(c->peer_keys);
 	kvfree(c->mirror_cbe);
 	c->meta = NULL;
 	c->hash.bucket = NULL;
@@ -152,7 +153,17 @@ static void mc_ctrl_free_tables(struct mc_ctrl *c)
 	c->lists.next = NULL;
 	c->lists.on = NULL;
 	c->mmt.link = NULL;
+	c->peer_keys = NULL;
 	c->mirror_cbe = NULL;
+}
+
+/* Every page of the peer's mirror area names none of ours (c->peer_keys). */
+static void mc_ctrl_clear_peer_keys(struct mc_ctrl *c)
+{
+	u32 i;
+
+	for (i = 0; i < c->peer_keys_nr; i++)
+		WRITE_ONCE(c->peer_keys[i], MC_KEY_NONE);
 }
 
 #define MC_KVCALLOC(n, p) kvcalloc((n), sizeof(*(p)), GFP_KERNEL | __GFP_NOWARN)
@@ -193,13 +204,19 @@ static int mc_ctrl_alloc_tables(struct mc_ctrl *c)
 	c->lists.next = lnext;
 	c->lists.on = on;
 	c->mmt.link = link;
+	if (mc_two_host(c->mc) && !mc_ctrl_remote(c)) {
+		c->peer_keys = MC_KVCALLOC(max(nm, 1U), c->peer_keys);
+		c->peer_keys_nr = nm;
+	}
 	if (!c->meta || !bucket || !hnext || !key || !prev || !lnext || !on ||
-	    !link || !c->mirror_cbe) {
+	    !link || !c->mirror_cbe ||
+	    (mc_two_host(c->mc) && !mc_ctrl_remote(c) && !c->peer_keys)) {
 		mc_ctrl_free_tables(c);
 		return -ENOMEM;
 	}
 	c->hash.nr_buckets = nb;
 	mmt_init(&c->mmt, nm, link);
+	mc_ctrl_clear_peer_keys(c);
 	return 0;
 }
 
@@ -255,6 +272,7 @@ static void mc_ctrl_reset_mmt(struct mc_ctrl *c)
 {
 	spin_lock(&c->mmt_lock);
 	mmt_init(&c->mmt, mc_mmt_pages(c), c->mmt.link);
+	mc_ctrl_clear_peer_keys(c);
 	spin_unlock(&c->mmt_lock);
 }
 

@@ -891,8 +891,8 @@ static int mc_host_join(struct mc_target *mc, struct mc_ctrl *c)
 static void mc_host_lend(struct mc_target *mc);
 
 /*
- * fencing resource-and-stonith: the peer's memory of the loss, with our
- * copies, is gone (@why): the writes held since complete.
+ * fencing resource or resource-and-stonith: the peer's memory of the loss,
+ * with our copies, is gone (@why): the writes held since complete.
  */
 static void mc_host_acks_gone(struct mc_target *mc, struct mc_ctrl *c,
 			      const char *why)
@@ -1040,19 +1040,28 @@ static void mc_host_follow(struct mc_target *mc, struct mc_ctrl *c)
 }
 
 /*
- * fencing resource-and-stonith: the writes held since the loss complete
- * once the link says the peer's memory holds nothing of ours again.
+ * fencing resource or resource-and-stonith: the writes held since the
+ * loss complete once the link says the peer's memory holds nothing of
+ * ours again; with fencing resource those that cover no page the peer
+ * may keep a copy of complete once that set is known (mc_io_ack_keys()).
+ * Return: 0, or -ENOMEM: look again later.
  */
-static void mc_host_acks(struct mc_target *mc, struct mc_ctrl *c)
+static int mc_host_acks(struct mc_target *mc, struct mc_ctrl *c)
 {
 	unsigned int n;
+	int r;
 
-	if (mc->opts.link.fencing != MC_FENCING_STONITH)
-		return;
+	if (mc->opts.link.fencing == MC_FENCING_NONE)
+		return 0;
 	n = mc_io_ack_release(mc, BLK_STS_OK);
 	if (n)
 		DMINFO("ctrl%u: %u held writes complete: the peer's memory holds no copy of ours any more",
 		       c->id, n);
+	r = mc_io_ack_keys(mc, c, &n);
+	if (n)
+		DMINFO("ctrl%u: %u held writes complete: they cover no page the lost peer host may keep",
+		       c->id, n);
+	return r;
 }
 
 /**
@@ -1076,7 +1085,8 @@ static void mc_host_work(struct work_struct *work)
 	int r = 0;
 
 	mutex_lock(&mc->state_lock);
-	mc_host_acks(mc, c);
+	if (mc_host_acks(mc, c))
+		delay = msecs_to_jiffies(MC_FAILBACK_RETRY_MS);
 	mc_host_follow(mc, c);
 	if (!mc_link_ready(mc->link)) {
 		if (c->state == MC_CTRL_ONLINE) {
@@ -1105,7 +1115,7 @@ static void mc_host_work(struct work_struct *work)
 		}
 	}
 	if (r)		/* a join that could not switch, pages to destage */
-		delay = msecs_to_jiffies(MC_FAILBACK_RETRY_MS);
+		delay = min(delay, msecs_to_jiffies(MC_FAILBACK_RETRY_MS));
 	if (mc->peer_wait)
 		delay = min(delay, time_after(mc->wait_end, jiffies) ?
 				   mc->wait_end - jiffies : 0);
@@ -1206,10 +1216,10 @@ static void mc_host_lost(void *ctx)
  * From an operator or a cluster manager's fence handler, with fencing
  * resource or resource-and-stonith: the survivor takes the peer's LUs
  * over (mc_host_takeover()), and the writes it held since the loss
- * (resource-and-stonith) complete: the peer's copies of them are gone.
- * Only for a peer that is down: relinking its copies while it writes its
- * LUs through would overwrite newer data (fencing resource: even a peer
- * stopped later may have written them).
+ * complete: the peer's copies of them are gone.  Only for a peer that is
+ * down: relinking its copies while it writes its LUs through would
+ * overwrite newer data.  A peer stopped later lost no write it
+ * acknowledged: it held those over pages whose copies are here.
  *
  * Return: 0, -EOPNOTSUPP (not a two-host table, or fencing none) or
  * -EINVAL (the peer is not lost, or its LUs were taken over already).

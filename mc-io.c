@@ -31,6 +31,7 @@
  */
 #include <linux/bio.h>
 #include <linux/highmem.h>
+#include <linux/sched/mm.h>
 
 #include "dm-mirrorcache.h"
 
@@ -1051,41 +1052,80 @@ static void mc_io_gate_exit(struct mc_target *mc)
 		atomic_dec(&mc_live.wqs);
 	}
 	mc->wq = NULL;
+	kvfree(mc->lost_keys);
+	mc->lost_keys = NULL;
 	if (mc->gate_srcu_live)
 		cleanup_srcu_struct(&mc->gate_srcu);
 	mc->gate_srcu_live = false;
 }
 
-/* ---- held completions: fencing resource-and-stonith ---- */
+/* ---- held completions: fencing resource and resource-and-stonith ---- */
 
 /*
  * A peer host that was lost may live on behind a broken link, or have
  * died; its memory keeps copies of this host's dirty pages as of the loss,
  * which 'peer_fenced' on it relinks.  A write this host completed after
- * the loss could be older there than its copy, and lost.  With fencing
- * resource-and-stonith no write of this host completes while the link
- * says so (mc_link_unsafe()); each one still runs (written through to its
- * LU), only its end is held: until the link is ready again (the peer's
- * memory then holds nothing of ours) or closed on purpose (BYE),
- * 'peer_fenced' here says the peer is down, or the device suspends (then
- * they fail: nothing says whether the peer will relink older copies over
- * them).  DRBD's resource-and-stonith freezes I/O the same way.
+ * the loss over such a page would be older on the LU than the copy the
+ * peer relinks, and lost.  So while the link says so (mc_link_unsafe())
+ * the end of such a write is held; the write itself runs (written through
+ * to its LU).  With fencing resource-and-stonith every write is held, as
+ * DRBD's freeze.  With fencing resource only a write over a page the
+ * peer may keep a copy of (@lost_keys, built from the local controller's
+ * peer_keys by mc_io_ack_keys()) is held, and every write until that set
+ * is built.  The hold ends when the link is ready again (the peer's
+ * memory then holds nothing of ours) or closed on purpose (BYE), when
+ * 'peer_fenced' here says the peer is down, or when the device suspends
+ * (then the writes fail: nothing says whether the peer will relink older
+ * copies over them).
  */
 
-/* The loss whose writes are held now, or 0. */
+/* The loss whose writes are held now, or 0.  Any context. */
 static u64 mc_io_ack_loss(struct mc_target *mc)
 {
 	u64 u;
 
-	if (mc->opts.link.fencing != MC_FENCING_STONITH || !mc->link)
+	if (mc->opts.link.fencing == MC_FENCING_NONE || !mc->link)
 		return 0;
 	u = mc_link_unsafe(mc->link);
 	return u == mc->acks_fenced ? 0 : u;
 }
 
 /*
+ * Must write @bio of loss @loss wait?  With fencing resource only if it
+ * covers a page the lost peer may keep a copy of, or that set is not
+ * known yet.  ack_lock held.
+ */
+static bool mc_io_ack_covers(struct mc_target *mc, struct bio *bio, u64 loss)
+{
+	struct mc_io *io = mc_io_of(bio);
+	u64 lo;
+
+	if (mc->opts.link.fencing == MC_FENCING_STONITH)
+		return true;
+	if (mc->keys_loss != loss)
+		return true;
+	lo = mc_hash_key(io->lun->id, io->first);
+	return mc_keys_any(mc->lost_keys, mc->lost_nr, lo, lo + io->nr);
+}
+
+/* Log the first held write of loss @loss.  ack_lock held. */
+static void mc_io_ack_log(struct mc_target *mc, u64 loss)
+{
+	if (mc->acks_logged == loss)
+		return;
+	mc->acks_logged = loss;
+	if (mc->opts.link.fencing == MC_FENCING_STONITH)
+		DMWARN("ctrl%d: the peer host is lost (fencing resource-and-stonith): no write completes until the link is back or 'peer_fenced'",
+		       mc->opts.link.local);
+	else
+		DMWARN("ctrl%d: the peer host is lost (fencing resource): writes over pages it may keep copies of wait until the link is back or 'peer_fenced'",
+		       mc->opts.link.local);
+}
+
+/*
  * Hold the end of write @bio while the peer may hold older copies: true
  * when it is held.  A suspending device holds nothing: the write fails.
+ * Any context.
  */
 static bool mc_io_ack_held(struct mc_target *mc, struct bio *bio)
 {
@@ -1093,25 +1133,138 @@ static bool mc_io_ack_held(struct mc_target *mc, struct bio *bio)
 	bool held = false;
 	u64 loss;
 
-	if (likely(mc->opts.link.fencing != MC_FENCING_STONITH) ||
+	if (likely(mc->opts.link.fencing == MC_FENCING_NONE) ||
 	    bio->bi_status || !op_is_write(bio_op(bio)) || !bio_sectors(bio))
 		return false;
 	spin_lock_irqsave(&mc->ack_lock, flags);
 	loss = mc_io_ack_loss(mc);
-	if (loss && READ_ONCE(mc->suspended)) {
+	if (!loss || !mc_io_ack_covers(mc, bio, loss)) {
+		/* no hold */
+	} else if (READ_ONCE(mc->suspended)) {
 		bio->bi_status = BLK_STS_IOERR;
-	} else if (loss) {
+	} else {
 		bio_list_add(&mc->acks, bio);
 		mc->acks_held++;
 		held = true;
-	}
-	if (held && mc->acks_logged != loss) {
-		mc->acks_logged = loss;
-		DMWARN("ctrl%d: the peer host is lost (fencing resource-and-stonith): no write completes until the link is back or 'peer_fenced'",
-		       mc->opts.link.local);
+		mc_io_ack_log(mc, loss);
 	}
 	spin_unlock_irqrestore(&mc->ack_lock, flags);
 	return held;
+}
+
+/* Complete the writes of @acks (a list taken off @mc->acks). */
+static void mc_io_ack_end(struct mc_target *mc, struct bio_list *acks,
+			  blk_status_t status)
+{
+	struct bio *bio;
+
+	while ((bio = bio_list_pop(acks))) {
+		if (status)
+			bio->bi_status = status;
+		bio_endio(bio);
+		mc_io_put(mc);
+	}
+}
+
+/*
+ * Take the held writes that no page of @mc->lost_keys covers off
+ * @mc->acks into @out.  ack_lock held.  Return: how many.
+ */
+static unsigned int mc_io_ack_uncovered(struct mc_target *mc, u64 loss,
+					struct bio_list *out)
+{
+	struct bio_list keep = BIO_EMPTY_LIST;
+	unsigned int n = 0;
+	struct bio *bio;
+
+	while ((bio = bio_list_pop(&mc->acks))) {
+		if (mc_io_ack_covers(mc, bio, loss)) {
+			bio_list_add(&keep, bio);
+		} else {
+			bio_list_add(out, bio);
+			n++;
+		}
+	}
+	mc->acks = keep;
+	mc->acks_held -= n;
+	return n;
+}
+
+/*
+ * Copy the keys of @c->peer_keys that name a page into a new array,
+ * sorted.  Process context; no lock: a copy posted after the loss was
+ * refused (mc_link_write()) or flushed by the failed queue pair, so the
+ * entries that matter were written before the loss was seen.
+ */
+static u64 *mc_io_ack_keys_copy(struct mc_ctrl *c, u32 *nr)
+{
+	unsigned int noio;
+	u32 i, n = 0;
+	u64 *keys, k;
+
+	noio = memalloc_noio_save();	/* writes of this device are held */
+	keys = kvmalloc_array(max(c->peer_keys_nr, 1U), sizeof(*keys),
+			      GFP_KERNEL);
+	memalloc_noio_restore(noio);
+	if (!keys)
+		return NULL;
+	for (i = 0; i < c->peer_keys_nr; i++) {
+		k = READ_ONCE(c->peer_keys[i]);
+		if (k != MC_KEY_NONE)
+			keys[n++] = k;
+	}
+	*nr = mc_keys_sort(keys, n);
+	return keys;
+}
+
+/**
+ * mc_io_ack_keys - fencing resource: learn which pages the lost peer may
+ *	keep copies of, and complete the held writes that cover none
+ * @mc: the target
+ * @c: this host's controller
+ * @released: set to how many held writes completed
+ *
+ * Called by the host work for every change of the link (mc-fail.c);
+ * once per loss it copies @c->peer_keys into @mc->lost_keys.  Until then
+ * every write of the loss is held.  Process context.
+ *
+ * Return: 0, or -ENOMEM (try again; the writes stay held).
+ */
+static int mc_io_ack_keys(struct mc_target *mc, struct mc_ctrl *c,
+			  unsigned int *released)
+{
+	struct bio_list done = BIO_EMPTY_LIST;
+	u64 loss, *keys, *old = NULL;
+	u32 nr;
+
+	*released = 0;
+	if (mc->opts.link.fencing != MC_FENCING_RESOURCE || !c->peer_keys)
+		return 0;
+	spin_lock_irq(&mc->ack_lock);
+	loss = mc_io_ack_loss(mc);
+	spin_unlock_irq(&mc->ack_lock);
+	if (!loss || loss == READ_ONCE(mc->keys_loss))
+		return 0;
+	keys = mc_io_ack_keys_copy(c, &nr);
+	if (!keys)
+		return -ENOMEM;
+	spin_lock_irq(&mc->ack_lock);
+	if (mc_io_ack_loss(mc) == loss) {
+		old = mc->lost_keys;
+		mc->lost_keys = keys;
+		mc->lost_nr = nr;
+		WRITE_ONCE(mc->keys_loss, loss);
+		*released = mc_io_ack_uncovered(mc, loss, &done);
+	} else {
+		old = keys;	/* the loss ended meanwhile */
+	}
+	spin_unlock_irq(&mc->ack_lock);
+	kvfree(old);
+	mc_io_ack_end(mc, &done, BLK_STS_OK);
+	if (old != keys)
+		DMWARN("ctrl%u: the lost peer host may keep copies of %u pages of ours: writes over them wait for the link or 'peer_fenced'",
+		       c->id, nr);
+	return 0;
 }
 
 /**
@@ -1127,7 +1280,6 @@ static unsigned int mc_io_ack_release(struct mc_target *mc,
 {
 	struct bio_list acks = BIO_EMPTY_LIST;
 	unsigned int n = 0;
-	struct bio *bio;
 
 	spin_lock_irq(&mc->ack_lock);
 	if (status || !mc_io_ack_loss(mc)) {
@@ -1137,12 +1289,7 @@ static unsigned int mc_io_ack_release(struct mc_target *mc,
 		mc->acks_held = 0;
 	}
 	spin_unlock_irq(&mc->ack_lock);
-	while ((bio = bio_list_pop(&acks))) {
-		if (status)
-			bio->bi_status = status;
-		bio_endio(bio);
-		mc_io_put(mc);
-	}
+	mc_io_ack_end(mc, &acks, status);
 	return n;
 }
 

@@ -681,11 +681,18 @@ unwind:
 	return -ENOMEM;
 }
 
-/* A connection with our copies in the peer's memory is lost.  Lock held. */
+/*
+ * A connection with our copies in the peer's memory is lost: nothing more
+ * is written into that memory (mc_link_write()), and the table hears of
+ * it.  Lock held.
+ */
 static void mc_link_set_unsafe(struct mc_link *link)
 {
-	if (!link->unsafe)
-		link->unsafe = link->losses + 1;
+	if (link->unsafe)
+		return;
+	link->unsafe = link->losses + 1;
+	if (link->mem.ctx)
+		link->mem.changed(link->mem.ctx);
 }
 
 static void mc_link_chain_unmap(struct mc_link_conn *conn,
@@ -804,6 +811,8 @@ static int mc_link_write(struct mc_link *link, struct mc_link_xfer *x)
 
 	idx = srcu_read_lock(&link->srcu);
 	conn = srcu_dereference(link->ready, &link->srcu);
+	if (READ_ONCE(link->unsafe))	/* a chain of @conn failed */
+		conn = NULL;
 	r = conn ? mc_link_chain_map(conn, x) : -ENOTCONN;
 	if (r)
 		goto out;

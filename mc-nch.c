@@ -600,6 +600,9 @@ static void mc_nch_remote_finish(struct mc_ctrl *c, struct mc_nch_req *req)
 
 	if (req->release) {
 		if (!req->remote_err) {
+			for (i = 0; i < req->x->n; i++)	/* free there now */
+				WRITE_ONCE(c->peer_keys[req->x->slot[i]],
+					   MC_KEY_NONE);
 			mc_mmt_put_n(c, req->x->slot, req->x->n);
 			mc_mirror_returned(c, req->x->n);
 		}
@@ -647,6 +650,9 @@ static void mc_nch_remote_copy(struct mc_ctrl *c, struct mc_io *io,
 		x->page[i] = c->pages[v->page[i]];
 		x->slot[i] = v->cbe[i].mirror;
 		mc_cbe_encode(&v->cbe[i], &x->cbe[i]);
+		/* before the post: the peer may keep it from then on */
+		WRITE_ONCE(c->peer_keys[x->slot[i]],
+			   mc_hash_key(v->cbe[i].lun, v->cbe[i].index));
 	}
 	if (mc_link_write(c->mc->link, x)) {
 		req->remote_err = -ENOTCONN;

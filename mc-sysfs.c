@@ -728,12 +728,31 @@ static ssize_t top_show_link(struct kobject *kobj, char *buf)
 }
 
 /*
- * fencing resource-and-stonith: writes whose end is held since the peer
- * host was lost (mc-io.c), 0 otherwise.
+ * fencing resource or resource-and-stonith: writes whose end is held since
+ * the peer host was lost (mc-io.c), 0 otherwise.
  */
 static ssize_t top_show_held_writes(struct kobject *kobj, char *buf)
 {
 	return sysfs_emit(buf, "%u\n", READ_ONCE(to_mc(kobj)->acks_held));
+}
+
+/*
+ * fencing resource: pages of ours the lost peer host may keep copies of,
+ * over which writes are held (mc_io_ack_keys()); 0 while the link is
+ * ready or the set is not built yet.
+ */
+static ssize_t top_show_lost_copies(struct kobject *kobj, char *buf)
+{
+	struct mc_target *mc = to_mc(kobj);
+	u32 n = 0;
+	u64 loss;
+
+	spin_lock_irq(&mc->ack_lock);
+	loss = mc_io_ack_loss(mc);
+	if (loss && loss == mc->keys_loss)
+		n = mc->lost_nr;
+	spin_unlock_irq(&mc->ack_lock);
+	return sysfs_emit(buf, "%u\n", n);
 }
 
 MC_ATTR_RO(top, luns);
@@ -751,6 +770,7 @@ MC_ATTR_RO(top, redriven);
 MC_ATTR_RO(top, fencing);
 MC_ATTR_RO(top, link);
 MC_ATTR_RO(top, held_writes);
+MC_ATTR_RO(top, lost_copies);
 
 static struct attribute *mc_top_attrs[] = {
 	&top_attr_luns.attr,
@@ -768,6 +788,7 @@ static struct attribute *mc_top_attrs[] = {
 	&top_attr_fencing.attr,
 	&top_attr_link.attr,
 	&top_attr_held_writes.attr,
+	&top_attr_lost_copies.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(mc_top);

@@ -219,6 +219,14 @@ suite() {
 		"^  3 writes held since the peer host was lost \\(fencing resource-and-stonith\\): they complete when the link is back or on peer_fenced \\(dmsetup message mc0 0 peer_fenced\\)$"
 	has twohost-held/options 'fencing resource-and-stonith, heartbeat_ms 250'
 	lacks twohost-held/no-other '^Other:'
+	lacks twohost-held/no-lost-copies 'may keep copies'
+	# fencing resource, the peer lost: writes over the pages it may keep
+	run twohost-rheld mc0
+	clean twohost-rheld
+	has twohost-rheld/link '^Link to the peer host: lost, 1 connect, 1 loss$' \
+		'^  the lost peer host may keep copies of 4 pages of ours: writes over them are held$' \
+		"^  2 writes held since the peer host was lost \\(fencing resource\\): they complete when the link is back or on peer_fenced \\(dmsetup message mc0 0 peer_fenced\\)$"
+	lacks twohost-rheld/no-other '^Other:'
 
 	# LU 1 in the error state with held pages
 	run lu-error mc0
@@ -304,7 +312,7 @@ suite() {
 	unset MC_STATUS_WATCH_COUNT
 }
 
-for fx in healthy loaded failing failed lu-error failback future takeover twohost twohost-mirror twohost-held; do mktree "$fx"; done
+for fx in healthy loaded failing failed lu-error failback future takeover twohost twohost-mirror twohost-held twohost-rheld; do mktree "$fx"; done
 
 # README.md shows the healthy and failed screens: they must be current
 SH=sh SH_NAME=readme RUNPATH=$PATH

@@ -12,6 +12,7 @@ int main(void)
 	test_cbe();
 	test_hash();
 	test_list();
+	test_keys();
 	printf("%d passed, %d failed\n", mc_tests_passed, mc_tests_failed);
 	return mc_tests_failed ? 1 : 0;
 }

@@ -49,5 +49,6 @@ void test_mmt(void);
 void test_cbe(void);
 void test_hash(void);
 void test_list(void);
+void test_keys(void);
 
 #endif

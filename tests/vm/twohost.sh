@@ -392,17 +392,68 @@ assert_eq "$(link_field mcA held) $(link_field mcB held)" "0 0" part_nothing_hel
 assert_eq "$(dmesg | grep -c "took over")" "$t0" part_nothing_taken_over
 assert_ok remove_part dmsetup remove mcA mcB
 
-# ---- fencing resource-and-stonith: from the loss on no write completes
-# (its end is held) until the link is back or peer_fenced; a suspend fails
-# them.  B's later write to a block whose older copy A keeps is never
-# acknowledged, so A's relink loses nothing B acknowledged (with fencing
-# resource that write completes, and the relink overwrites it) ----
 held_of() { cat $(sysfs_dm $1)/mirrorcache/held_writes; }
 wait_held() {	# wait_held <dev>: until a write's end is held there
 	i=0
 	while [ "$(held_of $1)" = 0 ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
 	[ "$(held_of $1)" != 0 ]
 }
+
+# a_keeps_d7 <prefix> <block>: after the relink A serves /tmp/d7 at
+# <block> of LU1, and its flush puts it on the LU
+a_keeps_d7() {
+	dd if=/dev/mapper/mcA of=/tmp/r7 bs=4096 skip=$((S / 8 + $2)) count=4 iflag=direct 2>/dev/null
+	assert_eq "$(md5sum < /tmp/r7)" "$(md5sum < /tmp/d7)" $1_acked_data_served
+	assert_ok $1_flush dmsetup message mcA 0 flush
+	dd if=/dev/ram1 of=/tmp/r7 bs=4096 skip=$2 count=4 iflag=direct 2>/dev/null
+	assert_eq "$(md5sum < /tmp/r7)" "$(md5sum < /tmp/d7)" $1_acked_data_on_lu
+}
+
+# ---- fencing resource, the peer may keep copies: after the loss a write
+# over a page whose older copy A keeps is held (never acknowledged while A
+# could relink that copy over it); every other write completes.  B is
+# fenced (suspended: the held write fails; removed); peer_fenced on A
+# relinks the copies and loses nothing B acknowledged ----
+pair_up create_a_rh create_b_rh rh_mirroring 6
+dd if=/dev/urandom of=/tmp/d9 bs=4096 count=4 2>/dev/null
+b_dirty4 rh_b_write rh_copies_in_a /tmp/d7 104
+n_hold=$(log_count "writes over pages it may keep copies of wait until the link is back")
+echo 3 > $KNOB
+wait_peer mcA lost 15 && wait_peer mcB lost 15 && pass rh_both_lost ||
+	fail rh_both_lost "A: $(link_of mcA); B: $(link_of mcB)"
+dd if=/tmp/d9 of=/dev/mapper/mcB bs=4096 seek=$((S / 8 + 106)) oflag=direct 2> /tmp/rhb & rhb=$!
+wait_held mcB && pass rh_b_covered_write_held || fail rh_b_covered_write_held "B: $(link_of mcB)"
+wait_val $SB/lost_copies 4 && pass rh_b_lost_copies || fail rh_b_lost_copies "$(cat $SB/lost_copies)"
+assert_eq "$(cat $SA/lost_copies)" 0 rh_a_no_lost_copies
+dd if=/dev/urandom of=/tmp/d10 bs=4096 count=2 2>/dev/null
+assert_ok rh_b_other_write_completes timeout 30 dd if=/tmp/d10 of=/dev/mapper/mcB bs=4096 seek=$((S / 8 + 120)) oflag=direct
+assert_ok rh_a_write_completes timeout 30 dd if=/tmp/d10 of=/dev/mapper/mcA bs=4096 seek=104 oflag=direct
+kill -0 $rhb 2>/dev/null && pass rh_covered_write_not_done || fail rh_covered_write_not_done "it completed"
+assert_eq "$(held_of mcB) $(held_of mcA)" "1 0" rh_held_counts
+wait_log "writes over pages it may keep copies of wait until the link is back" $n_hold &&
+	pass rh_hold_logged || fail rh_hold_logged "$(dmesg | tail -2)"
+dmesg | grep -q "ctrl1: the lost peer host may keep copies of 4 pages of ours" &&
+	pass rh_copies_logged || fail rh_copies_logged "$(dmesg | tail -3)"
+mirrorcache-status mcB | grep -q "^  the lost peer host may keep copies of 4 pages of ours" &&
+	mirrorcache-status mcB | grep -q "^  1 writes held since the peer host was lost (fencing resource)" &&
+	pass rh_status_tool || fail rh_status_tool "$(mirrorcache-status mcB | grep -A4 '^Link')"
+assert_ok rh_b_fenced dmsetup suspend mcB
+wait $rhb && fail rh_b_write_failed "acknowledged" || pass rh_b_write_failed
+assert_ok rh_b_removed dmsetup remove mcB
+n_rel=$(log_count "ctrl1: the peer host is lost (peer_fenced): ctrl0 relinked 4 mirror pages")
+assert_ok rh_peer_fenced dmsetup message mcA 0 peer_fenced
+wait_log "ctrl1: the peer host is lost (peer_fenced): ctrl0 relinked 4 mirror pages" $n_rel &&
+	pass rh_relinked || fail rh_relinked "$(dmesg | grep 'peer host is lost' | tail -1)"
+dd if=/dev/mapper/mcA of=/tmp/r10 bs=4096 skip=$((S / 8 + 120)) count=2 iflag=direct 2>/dev/null
+assert_eq "$(md5sum < /tmp/r10)" "$(md5sum < /tmp/d10)" rh_other_write_served
+a_keeps_d7 rh 104
+echo 0 > $KNOB
+assert_ok rh_remove dmsetup remove mcA
+
+# ---- fencing resource-and-stonith: from the loss on no write completes
+# (its end is held) until the link is back or peer_fenced; a suspend fails
+# them.  B's later write to a block whose older copy A keeps is never
+# acknowledged, so A's relink loses nothing B acknowledged ----
 pair_up create_a_ss create_b_ss ss_mirroring 8 "fencing resource-and-stonith"
 dmsetup table mcA | grep -q " fencing resource-and-stonith heartbeat_ms " &&
 	pass ss_table_canonical || fail ss_table_canonical "$(dmsetup table mcA)"
@@ -440,11 +491,7 @@ wait $ssa && pass ss_a_write_completes || fail ss_a_write_completes "$(cat /tmp/
 dmesg | grep -q "ctrl0: 1 held writes complete: the peer host is fenced" &&
 	pass ss_release_logged || fail ss_release_logged "$(dmesg | tail -2)"
 assert_eq "$(held_of mcA)" 0 ss_a_nothing_held
-dd if=/dev/mapper/mcA of=/tmp/r7 bs=4096 skip=$((S / 8 + 80)) count=4 iflag=direct 2>/dev/null
-assert_eq "$(md5sum < /tmp/r7)" "$(md5sum < /tmp/d7)" ss_acked_data_served
-assert_ok ss_flush dmsetup message mcA 0 flush
-dd if=/dev/ram1 of=/tmp/r7 bs=4096 skip=80 count=4 iflag=direct 2>/dev/null
-assert_eq "$(md5sum < /tmp/r7)" "$(md5sum < /tmp/d7)" ss_acked_data_on_lu
+a_keeps_d7 ss 80
 echo 0 > $KNOB
 assert_ok ss_remove dmsetup remove mcA
 # The link heals instead: the held writes complete, nothing is taken over.
