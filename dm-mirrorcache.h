@@ -669,6 +669,11 @@ struct mc_array {
  *	the peer of loss @keys_loss may keep (mc_io_ack_keys())
  * @lost_nr: entries of @lost_keys
  * @keys_loss: the loss @lost_keys was built for, or 0
+ * @joined: two hosts: this table's controller joined the peer at least
+ *	once (it cleared the peer's CBE array of it): its peer_keys name
+ *	every copy of ours the peer's memory may keep
+ * @ack_work: looks at the held writes after a change of the link
+ *	(mc_io_ack_work())
  * @acks_held: how many writes @acks holds
  * @acks_fenced: the loss that 'peer_fenced' ended (its copies are gone)
  * @acks_logged: the loss whose first held write was logged
@@ -729,6 +734,8 @@ struct mc_target {
 	u64 *lost_keys;
 	u32 lost_nr;
 	u64 keys_loss;
+	bool joined;
+	struct delayed_work ack_work;
 };
 
 /* A two-host table: this host runs one controller (opts.link.local). */

@@ -840,6 +840,7 @@ static int mc_host_switch(struct mc_target *mc, struct mc_ctrl *c)
 		/* releases of the connection before: none returns a page now */
 		flush_workqueue(c->nch_wq);
 		mc_ctrl_reset_mmt(c);
+		WRITE_ONCE(mc->joined, true);	/* c->peer_keys is exact */
 		mc_ctrl_set_state(c, MC_CTRL_ONLINE);
 		given = mc_host_give_back(mc, c);
 	} else {
@@ -1039,31 +1040,6 @@ static void mc_host_follow(struct mc_target *mc, struct mc_ctrl *c)
 		mc_host_wait_end(mc, c, false);
 }
 
-/*
- * fencing resource or resource-and-stonith: the writes held since the
- * loss complete once the link says the peer's memory holds nothing of
- * ours again; with fencing resource those that cover no page the peer
- * may keep a copy of complete once that set is known (mc_io_ack_keys()).
- * Return: 0, or -ENOMEM: look again later.
- */
-static int mc_host_acks(struct mc_target *mc, struct mc_ctrl *c)
-{
-	unsigned int n;
-	int r;
-
-	if (mc->opts.link.fencing == MC_FENCING_NONE)
-		return 0;
-	n = mc_io_ack_release(mc, BLK_STS_OK);
-	if (n)
-		DMINFO("ctrl%u: %u held writes complete: the peer's memory holds no copy of ours any more",
-		       c->id, n);
-	r = mc_io_ack_keys(mc, c, &n);
-	if (n)
-		DMINFO("ctrl%u: %u held writes complete: they cover no page the lost peer host may keep",
-		       c->id, n);
-	return r;
-}
-
 /**
  * mc_host_work - this host's controller follows the link (two hosts)
  * @work: mc_target->host_work
@@ -1085,8 +1061,6 @@ static void mc_host_work(struct work_struct *work)
 	int r = 0;
 
 	mutex_lock(&mc->state_lock);
-	if (mc_host_acks(mc, c))
-		delay = msecs_to_jiffies(MC_FAILBACK_RETRY_MS);
 	mc_host_follow(mc, c);
 	if (!mc_link_ready(mc->link)) {
 		if (c->state == MC_CTRL_ONLINE) {
@@ -1115,7 +1089,7 @@ static void mc_host_work(struct work_struct *work)
 		}
 	}
 	if (r)		/* a join that could not switch, pages to destage */
-		delay = min(delay, msecs_to_jiffies(MC_FAILBACK_RETRY_MS));
+		delay = msecs_to_jiffies(MC_FAILBACK_RETRY_MS);
 	if (mc->peer_wait)
 		delay = min(delay, time_after(mc->wait_end, jiffies) ?
 				   mc->wait_end - jiffies : 0);
@@ -1255,6 +1229,7 @@ static void mc_host_changed(void *ctx)
 {
 	struct mc_target *mc = ctx;
 
+	mc_io_ack_kick(mc);
 	mod_delayed_work(system_unbound_wq, &mc->host_work, 0);
 }
 
@@ -1300,6 +1275,7 @@ static void mc_host_stop(struct mc_target *mc)
 {
 	mc_link_detach(mc->link, mc);
 	cancel_delayed_work_sync(&mc->host_work);
+	mc_io_ack_stop(mc);
 }
 
 /* Set up @c's work of this file; nothing here can fail. */

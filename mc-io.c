@@ -1026,10 +1026,13 @@ static bool mc_io_wait_idle_timeout(struct mc_target *mc, unsigned long timeout)
 				  timeout) > 0;
 }
 
+static void mc_io_ack_work(struct work_struct *work);
+
 static int mc_io_gate_init(struct mc_target *mc)
 {
 	spin_lock_init(&mc->ack_lock);
 	bio_list_init(&mc->acks);
+	INIT_DELAYED_WORK(&mc->ack_work, mc_io_ack_work);
 	spin_lock_init(&mc->gate_lock);
 	bio_list_init(&mc->held);
 	init_waitqueue_head(&mc->idle_wait);
@@ -1224,9 +1227,9 @@ static u64 *mc_io_ack_keys_copy(struct mc_ctrl *c, u32 *nr)
  * @c: this host's controller
  * @released: set to how many held writes completed
  *
- * Called by the host work for every change of the link (mc-fail.c);
- * once per loss it copies @c->peer_keys into @mc->lost_keys.  Until then
- * every write of the loss is held.  Process context.
+ * Called by mc_io_ack_work() for every change of the link; once per loss
+ * it copies @c->peer_keys into @mc->lost_keys.  Until then every write of
+ * the loss is held.  Process context.
  *
  * Return: 0, or -ENOMEM (try again; the writes stay held).
  */
@@ -1239,6 +1242,13 @@ static int mc_io_ack_keys(struct mc_target *mc, struct mc_ctrl *c,
 
 	*released = 0;
 	if (mc->opts.link.fencing != MC_FENCING_RESOURCE || !c->peer_keys)
+		return 0;
+	/*
+	 * Before its first join cleared the peer's CBE array, copies of an
+	 * earlier table of this host (a reload) may be there: unknown, so
+	 * every write of the loss stays held.
+	 */
+	if (!READ_ONCE(mc->joined))
 		return 0;
 	spin_lock_irq(&mc->ack_lock);
 	loss = mc_io_ack_loss(mc);
@@ -1300,6 +1310,49 @@ static void mc_io_ack_fenced(struct mc_target *mc)
 	if (mc->link)
 		mc->acks_fenced = mc_link_unsafe(mc->link);
 	spin_unlock_irq(&mc->ack_lock);
+}
+
+/*
+ * The held writes after a change of the link: all complete once the link
+ * says the peer's memory holds nothing of ours again; with fencing
+ * resource those that cover no page the peer may keep complete once that
+ * set is known.  Its own work, so that nothing the host work waits for
+ * (a join's destage, a switch) delays them.
+ */
+static void mc_io_ack_work(struct work_struct *work)
+{
+	struct mc_target *mc = container_of(to_delayed_work(work),
+					    struct mc_target, ack_work);
+	int local = mc->opts.link.local;
+	unsigned int n;
+
+	n = mc_io_ack_release(mc, BLK_STS_OK);
+	if (n)
+		DMINFO("ctrl%d: %u held writes complete: the peer's memory holds no copy of ours any more",
+		       local, n);
+	if (mc_io_ack_keys(mc, &mc->ctrl[local], &n))
+		queue_delayed_work(system_unbound_wq, &mc->ack_work,
+				   msecs_to_jiffies(100));	/* -ENOMEM */
+	if (n)
+		DMINFO("ctrl%d: %u held writes complete: they cover no page the lost peer host may keep",
+		       local, n);
+}
+
+/* The link changed (any context): look at the held writes again. */
+static void mc_io_ack_kick(struct mc_target *mc)
+{
+	if (mc->opts.link.fencing != MC_FENCING_NONE)
+		mod_delayed_work(system_unbound_wq, &mc->ack_work, 0);
+}
+
+/*
+ * The link no longer calls: stop looking at the held writes.  A
+ * constructor that failed before mc_io_gate_init() queued nothing.
+ */
+static void mc_io_ack_stop(struct mc_target *mc)
+{
+	if (mc->gate_srcu_live)
+		cancel_delayed_work_sync(&mc->ack_work);
 }
 
 /* ---- bio state machine ---- */
