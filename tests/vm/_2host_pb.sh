@@ -3,8 +3,9 @@
 # controller 1 of tests/vm/_2host_pa.sh's table (fencing resource).  Once
 # both mirror, B writes LU1 with fio (verified) and cuts the link: netem
 # drops everything eth0 sends (no carrier change: a port flap of soft-RoCE
-# never heals, two-hosts.rst).  B loses A, keeps serving LU1 alone,
-# refuses LU0 and keeps A's copies; after 5 s the netem goes, both come
+# never heals, two-hosts.rst).  B loses A, keeps serving LU1 alone (its
+# writes over pages whose copies A keeps held, others complete), refuses
+# LU0 and keeps A's copies; after 5 s the netem goes, both come
 # back with their generations, drop the copies and mirror again, and
 # B's fio verifies.  Then B crashes under fio (fio's trigger saves what it
 # acknowledged to the state disk first): host A waits for peer_fenced,
@@ -25,6 +26,13 @@ assert_ok partition /bin/tc qdisc add dev eth0 root netem loss 100%
 mc_wait_peer mcB lost 60 && pass b_loses_a || fail b_loses_a "$(cat $SB/link)"
 assert_eq "$(cat $SB/ctrl1/solo)" 1 b_solo
 assert_eq "$(link_field mcB held)" 1 b_keeps_a_copies
+# fencing resource: B's writes over the pages whose copies A keeps are
+# held until the heal; a write elsewhere completes
+i=0; while [ "$(cat $SB/lost_copies)" = 0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ "$(cat $SB/lost_copies)" -gt 0 ] && pass b_knows_kept_pages ||
+	fail b_knows_kept_pages "lost_copies $(cat $SB/lost_copies)"
+assert_ok b_other_write_completes timeout 60 dd if=/dev/urandom of=/dev/mapper/mcB \
+	bs=4096 count=1 seek=$((S / 8 + 1536)) oflag=direct
 # LU0 is A's: not written here (a block past A's fio region)
 assert_fail b_refuses_lu0 dd if=/dev/zero of=/dev/mapper/mcB bs=4096 count=1 \
 	seek=1024 oflag=direct
@@ -38,6 +46,7 @@ assert_eq "$(cat $SB/ctrl1/solo)" 0 b_mirrors_again
 dmesg | grep -q "ctrl1: the peer host is back (same generation" && pass a_copies_dropped ||
 	fail a_copies_dropped "$(dmesg | grep 'peer host' | tail -1)"
 assert_eq "$(link_field mcB held)" 0 b_holds_nothing
+assert_eq "$(cat $SB/held_writes) $(cat $SB/lost_copies)" "0 0" b_no_write_held
 touch /tmp/stop-pb1
 wait $LOOP
 [ ! -e /tmp/pb1.fail ] && pass b_fio_verifies ||
