@@ -33,6 +33,10 @@ static void mc_ctrl_free_pages(struct mc_ctrl *c)
 	c->pages = NULL;
 }
 
+/*
+ * The cache memory.  The peer's controller of a two-host table is a shell
+ * whose memory is on the other host: its page array stays empty.
+ */
 static int mc_ctrl_alloc_pages(struct mc_ctrl *c)
 {
 	unsigned int i;
@@ -41,6 +45,8 @@ static int mc_ctrl_alloc_pages(struct mc_ctrl *c)
 			    GFP_KERNEL | __GFP_NOWARN);
 	if (!c->pages)
 		return -ENOMEM;
+	if (mc_ctrl_remote(c))
+		return 0;
 	for (i = 0; i < c->nr_pages; i++) {
 		c->pages[i] = alloc_page(GFP_KERNEL | __GFP_NOWARN |
 					 __GFP_NORETRY | __GFP_ZERO);
@@ -84,11 +90,15 @@ static void mc_ctrls_size_mirrors(struct mc_target *mc)
  */
 static int mc_ctrl_check_sizes(struct mc_target *mc, char **error)
 {
-	u64 total = (u64)mc->ctrl[0].nr_pages + mc->ctrl[1].nr_pages;
 	unsigned int i;
+	u64 total = 0;
 
 	for (i = 0; i < MC_NR_CTRL; i++) {
 		struct mc_ctrl *c = &mc->ctrl[i];
+
+		/* a two-host table holds only this host's controller's */
+		if (!mc_two_host(mc) || i == (unsigned int)mc->opts.link.local)
+			total += c->nr_pages;
 
 		if (!c->mirror_pages) {
 			*error = "mirror_ratio gives an empty mirror area: raise it or the cache sizes";
@@ -255,7 +265,8 @@ static void mc_ctrl_reset_tables(struct mc_ctrl *c)
 	INIT_LIST_HEAD(&c->discards);	/* a failed controller's: re-driven */
 	for (i = 0; i < c->nr_pages; i++) {
 		c->meta[i].mirror = MC_CBE_NO_MIRROR;
-		set_page_private(c->pages[i], i);
+		if (c->pages[i])	/* a shell has none */
+			set_page_private(c->pages[i], i);
 		if (i < c->rw_pages)
 			mc_list_add_tail(&c->lists, MC_L_FREE, i);
 	}

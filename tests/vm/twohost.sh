@@ -118,6 +118,8 @@ wait_peer mcA connected && wait_peer mcB connected && pass connected ||
 	fail connected "A: $(link_of mcA); B: $(link_of mcB)"
 assert_eq "$(peer_status mcA | cut -d' ' -f1,2)" "connected 1" status_connected
 assert_eq "$(link_field mcA peer_generation)" "$(link_field mcB generation)" a_knows_b
+# each table holds only its own controller's cache memory: 64 pages each
+assert_eq "$(awk '$1 == "cache_pages" { print $2 }' /sys/kernel/debug/dm-mirrorcache/objects)" 128 shells_hold_no_cache
 assert_eq "$(link_field mcB peer_generation)" "$(link_field mcA generation)" b_knows_a
 assert_ok b_own_lu_write dd if=/tmp/d0 of=/dev/mapper/mcB bs=4096 seek=$((S / 8 + 8)) oflag=direct
 assert_fail b_peer_lu_refused dd if=/tmp/d0 of=/dev/mapper/mcB bs=4096 seek=8 oflag=direct
