@@ -381,7 +381,8 @@ static const char * const mc_link_state_names[] = {
  * @srcu: read side around the posting of a chain
  * @chains: chains completed
  * @chain_errors: chains that failed
- * @connect_work: controller 1: start a connection
+ * @connect_work: controller 1: start a connection; controller 0: listen
+ *	again after its device went away
  * @hb_work: send a heartbeat, count missed ones
  * @hello_work: register our memory and send our HELLO and REGIONs on a
  *	new connection
@@ -1823,23 +1824,93 @@ static int mc_link_listen_handler(struct rdma_cm_id *id,
 				  struct rdma_cm_event *ev)
 {
 	struct mc_link *link = id->context;
+	bool mine;
 
 	switch (ev->event) {
 	case RDMA_CM_EVENT_CONNECT_REQUEST:
 		return mc_link_accept(link, id);
 	case RDMA_CM_EVENT_DEVICE_REMOVAL:
-		DMERR("ctrl%d: the RDMA device of addr went away: the link stops listening",
-		      link->cfg.local);
 		spin_lock_irq(&link->lock);
-		link->listen_id = NULL;
+		mine = link->listen_id == id;	/* not taken by a destroy */
+		if (mine) {
+			link->listen_id = NULL;
+			if (!link->stopping)
+				queue_delayed_work(link->wq, &link->connect_work,
+						   msecs_to_jiffies(MC_LINK_RETRY_MS));
+		}
 		spin_unlock_irq(&link->lock);
-		return 1;	/* the connection manager destroys it */
+		if (mine)
+			DMERR("ctrl%d: the RDMA device of addr went away: listening again once addr has one",
+			      link->cfg.local);
+		return mine;	/* 1: the connection manager destroys it */
 	default:
 		return 0;
 	}
 }
 
-/* Controller 1: start a connection to the peer's address. */
+/*
+ * Bind an id to this host's address: the listener of controller 0, a
+ * check of the address for controller 1 (its connections bind to it again).
+ */
+static struct rdma_cm_id *mc_link_bind_id(struct mc_link *link, int *err,
+					   char **error)
+{
+	struct rdma_cm_id *id;
+
+	id = rdma_create_id(&init_net, mc_link_listen_handler, link,
+			    RDMA_PS_TCP, IB_QPT_RC);
+	if (IS_ERR(id)) {
+		*error = "Cannot create an RDMA CM id (is rdma_cm loaded?)";
+		*err = PTR_ERR(id);
+		return id;
+	}
+	*err = rdma_bind_addr(id, (struct sockaddr *)&link->cfg.addr);
+	if (*err) {
+		*error = "Cannot bind to addr: no RDMA device has this address";
+	} else if (link->cfg.local == 1) {
+		return id;
+	} else {
+		*err = rdma_listen(id, 1);
+		if (!*err)
+			return id;
+		*error = "Cannot listen on addr (port in use?)";
+	}
+	rdma_destroy_id(id);
+	return ERR_PTR(*err);
+}
+
+/*
+ * Controller 0, after its listening id's device went away: listen again
+ * once addr has an RDMA device (a driver reloaded, an rxe device added
+ * again); try every MC_LINK_RETRY_MS until then.
+ */
+static void mc_link_listen_again(struct mc_link *link)
+{
+	struct rdma_cm_id *id;
+	char *error;
+	bool keep;
+	int r;
+
+	id = mc_link_bind_id(link, &r, &error);
+	spin_lock_irq(&link->lock);
+	keep = !IS_ERR(id) && !link->stopping && !link->listen_id;
+	if (keep)
+		link->listen_id = id;
+	else if (IS_ERR(id) && !link->stopping)
+		queue_delayed_work(link->wq, &link->connect_work,
+				   msecs_to_jiffies(MC_LINK_RETRY_MS));
+	spin_unlock_irq(&link->lock);
+	if (keep)
+		DMINFO("ctrl%d: listens on %pISpc again", link->cfg.local,
+		       &link->cfg.addr);
+	else if (!IS_ERR(id))
+		rdma_destroy_id(id);
+}
+
+/*
+ * Controller 1: start a connection to the peer's address.  Controller 0:
+ * listen again (mc_link_listen_again()).
+ */
 static void mc_link_connect_work(struct work_struct *work)
 {
 	struct mc_link *link = container_of(to_delayed_work(work),
@@ -1848,6 +1919,10 @@ static void mc_link_connect_work(struct work_struct *work)
 	struct mc_link_conn *conn;
 	struct rdma_cm_id *id;
 
+	if (link->cfg.local == 0) {
+		mc_link_listen_again(link);
+		return;
+	}
 	if (mc_link_silent(link))
 		goto retry;	/* fault injection: a dead host connects not */
 	conn = mc_link_conn_alloc(link);
@@ -1882,39 +1957,20 @@ retry:
 	spin_unlock_irq(&link->lock);
 }
 
-/*
- * Bind an id to this host's address: the listener of controller 0, a
- * check of the address for controller 1 (its connections bind to it again).
- */
 static int mc_link_bind(struct mc_link *link, char **error)
 {
 	struct rdma_cm_id *id;
 	int r;
 
-	id = rdma_create_id(&init_net, mc_link_listen_handler, link,
-			    RDMA_PS_TCP, IB_QPT_RC);
+	id = mc_link_bind_id(link, &r, error);
 	if (IS_ERR(id)) {
-		*error = "Cannot create an RDMA CM id (is rdma_cm loaded?)";
-		return PTR_ERR(id);
-	}
-	r = rdma_bind_addr(id, (struct sockaddr *)&link->cfg.addr);
-	if (r) {
-		rdma_destroy_id(id);
 		DMERR("cannot bind to %pISc: error %d", &link->cfg.addr, r);
-		*error = "Cannot bind to addr: no RDMA device has this address";
 		return r;
 	}
-	if (link->cfg.local == 1) {
-		rdma_destroy_id(id);
-		return 0;
-	}
-	r = rdma_listen(id, 1);
-	if (r) {
-		rdma_destroy_id(id);
-		*error = "Cannot listen on addr (port in use?)";
-		return r;
-	}
-	link->listen_id = id;
+	if (link->cfg.local == 1)
+		rdma_destroy_id(id);	/* the address has a device: enough */
+	else
+		link->listen_id = id;
 	return 0;
 }
 

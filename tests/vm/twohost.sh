@@ -262,6 +262,26 @@ echo 0 > $KNOB
 wait_peer mcA connected 20 && wait_peer mcB connected 20 && pass reconnected ||
 	fail reconnected "A: $(link_of mcA); B: $(link_of mcB)"
 
+# ---- the RDMA device goes away and comes back ----
+# (a port flap of rxe does not heal, Documentation/two-hosts.rst; a new
+# device does): A's listening id goes with the device; A listens again
+# once addr has a device, and both connect and mirror again.
+n=$(log_count "ctrl0: listens on $IP:7470 again")
+assert_ok rxe_delete /bin/rdma link delete rxe0
+wait_peer mcA lost 10 && wait_peer mcB lost 10 && pass device_gone_lost ||
+	fail device_gone_lost "A: $(link_of mcA); B: $(link_of mcB)"
+dmesg | grep -q "ctrl0: the RDMA device of addr went away: listening again once addr has one" &&
+	pass device_gone_logged || fail device_gone_logged "$(dmesg | tail -2)"
+sleep 1
+assert_eq "$(link_field mcA peer)" lost no_device_no_link
+assert_ok rxe_add_again /bin/rdma link add rxe0 type rxe netdev mcv0
+wait_log "ctrl0: listens on $IP:7470 again" $n && pass listens_again ||
+	fail listens_again "$(dmesg | tail -2)"
+wait_peer mcA connected && wait_peer mcB connected && pass new_device_connects ||
+	fail new_device_connects "A: $(link_of mcA); B: $(link_of mcB)"
+wait_solo mcA 0 0 && wait_solo mcB 1 0 && pass new_device_mirrors ||
+	fail new_device_mirrors "A: $(link_of mcA); B: $(link_of mcB)"
+
 # ---- a peer that closes its side is lost at once ----
 l0=$(link_field mcA losses)
 assert_ok remove_b dmsetup remove mcB
