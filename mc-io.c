@@ -1136,7 +1136,7 @@ static bool mc_io_ack_held(struct mc_target *mc, struct bio *bio)
 	bool held = false;
 	u64 loss;
 
-	if (likely(mc->opts.link.fencing == MC_FENCING_NONE) ||
+	if (likely(!mc->link) || mc->opts.link.fencing == MC_FENCING_NONE ||
 	    bio->bi_status || !op_is_write(bio_op(bio)) || !bio_sectors(bio))
 		return false;
 	spin_lock_irqsave(&mc->ack_lock, flags);
@@ -1375,7 +1375,7 @@ static void mc_io_complete(struct mc_io *io)
 	}
 	bio->bi_status = io->status;
 	if (unlikely(mc_io_ack_held(c->mc, bio)))
-		return;		/* fencing resource-and-stonith, peer lost */
+		return;		/* a two-host table whose peer is lost */
 	bio_endio(bio);
 	mc_io_put(c->mc);
 }
