@@ -472,6 +472,37 @@ a_keeps_d7 rh 104
 echo 0 > $KNOB
 assert_ok rh_remove dmsetup remove mcA
 
+# ---- fencing resource, B reloads its table during the loss: A may keep
+# copies of the old table's pages, which the new table does not know, so
+# until its first join every write's end is held (a write the old table
+# made elsewhere completed); the heal ends the hold ----
+pair_up create_a_rl create_b_rl rl_mirroring 6
+b_dirty4 rl_b_write rl_copies_in_a /tmp/d7 136
+echo 3 > $KNOB
+wait_peer mcA lost 15 && wait_peer mcB lost 15 && pass rl_both_lost ||
+	fail rl_both_lost "A: $(link_of mcA); B: $(link_of mcB)"
+dd if=/dev/urandom of=/tmp/d11 bs=4096 count=2 2>/dev/null
+assert_ok rl_old_table_write_completes timeout 30 dd if=/tmp/d11 of=/dev/mapper/mcB bs=4096 seek=$((S / 8 + 150)) oflag=direct
+assert_ok rl_b_load dmsetup load mcB --table "$(dmsetup table mcB)"
+assert_ok rl_b_suspend dmsetup suspend mcB
+assert_ok rl_b_resume dmsetup resume mcB
+SB=$(sysfs_dm mcB)/mirrorcache
+dd if=/dev/ram1 of=/tmp/r7 bs=4096 skip=136 count=4 iflag=direct 2>/dev/null
+assert_eq "$(md5sum < /tmp/r7)" "$(md5sum < /tmp/d7)" rl_old_pages_destaged
+dd if=/tmp/d11 of=/dev/mapper/mcB bs=4096 seek=$((S / 8 + 160)) oflag=direct 2> /tmp/rlb & rlb=$!
+wait_held mcB && pass rl_new_table_write_held || fail rl_new_table_write_held "B: $(link_of mcB)"
+sleep 1	# time enough for the keys of a joined table (rh_*)
+kill -0 $rlb 2>/dev/null && pass rl_write_still_held || fail rl_write_still_held "it completed"
+assert_eq "$(held_of mcB)" 1 rl_held_count
+echo 0 > $KNOB
+wait $rlb && pass rl_heal_completes_it || fail rl_heal_completes_it "$(cat /tmp/rlb)"
+wait_solo mcA 0 0 300 && wait_solo mcB 1 0 300 && pass rl_healed ||
+	fail rl_healed "A: $(link_of mcA); B: $(link_of mcB)"
+assert_eq "$(held_of mcB)" 0 rl_nothing_held
+dd if=/dev/mapper/mcB of=/tmp/r11 bs=4096 skip=$((S / 8 + 160)) count=2 iflag=direct 2>/dev/null
+assert_eq "$(md5sum < /tmp/r11)" "$(md5sum < /tmp/d11)" rl_b_serves_data
+assert_ok rl_remove dmsetup remove mcA mcB
+
 # ---- fencing resource-and-stonith: from the loss on no write completes
 # (its end is held) until the link is back or peer_fenced; a suspend fails
 # them.  B's later write to a block whose older copy A keeps is never
