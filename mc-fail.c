@@ -1267,6 +1267,7 @@ static void mc_host_resume(struct mc_target *mc)
 	if (!mc->peer_copies)
 		mc_host_lend(mc);
 	mutex_unlock(&mc->state_lock);
+	mc_io_ack_kick(mc);	/* a reload's table may resume into a loss */
 	mod_delayed_work(system_unbound_wq, &mc->host_work, 0);
 }
 
