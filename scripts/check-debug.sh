@@ -16,12 +16,12 @@ LOG=build/check-debug.log
 
 # The failover, disk-error, takeover, quiesce, two-host and
 # fault-injection cases (failover shrinks itself under MC_SLOW); others by
-# name through MC_DEBUG_TESTS.  cache, discard, dma and ports are left out
+# name through MC_DEBUG_TESTS.  cache, discard, dma, ports and stalls are left out
 # to keep CI near an hour (failover, trust and twohost write through the
 # same data path; torn_dma runs the DMA provider; the debug kernel's build
 # grew by the network and RDMA stack that twohost needs;
 # MC_DEBUG_TESTS="cache discard dma ports" runs them).
-TESTS=${MC_DEBUG_TESTS:-failover lu_errors stalls torn_dma takeover trust twohost _dbg_failslab}
+TESTS=${MC_DEBUG_TESTS:-failover lu_errors torn_dma takeover trust twohost _dbg_failslab}
 CASE_TIMEOUT=${MC_DEBUG_CASE_TIMEOUT:-1800}
 MEM=${MC_DEBUG_MEM:-3072}
 

@@ -7,7 +7,7 @@
 # Environment: MC_KVER (the Debian kernel, a version or a series such as
 # 6.12, scripts/kver.sh; default: newest 6.1): the module is built against
 # its headers and the VM boots it; MC_TESTS (VM cases, default all);
-# MC_VM_ENV (one NAME=VALUE exported to the guest's cases); MC_USERSPACE=0
+# MC_VM_ENV (NAME=VALUE words exported to the guest's cases); MC_USERSPACE=0
 # leaves out the unit tests and the tools' checks, which do not depend on
 # the kernel (make check-k612, after make check in CI).
 # make check KVER=6.12 and make check-k612 set them.
@@ -56,8 +56,9 @@ w1_build module-W1 build/build.log module KDIR="$KDIR"
 # the test-only DMA provider the dma cases load (tests/dma/)
 w1_build test-dma-W1 build/build-test-dma.log -C "$KDIR" M="$PWD/tests/dma" modules
 
-# shellcheck disable=SC2086
-stage vm bash scripts/vm/run.sh --tests "$TESTS" ${MC_VM_ENV:+--env $MC_VM_ENV}
+VM_ENV=()
+for e in ${MC_VM_ENV:-}; do VM_ENV+=(--env "$e"); done
+stage vm bash scripts/vm/run.sh --tests "$TESTS" "${VM_ENV[@]}"
 # two guests, one host each of a two-host table (every case only)
 [ "$TESTS" = all ] && stage 2host bash scripts/check-2host.sh
 
